@@ -1,0 +1,150 @@
+//! The loop: one `select!` over terminal input, source updates, the clock and
+//! signals. Each wake-up drains whatever else is ready, folds it into the
+//! state, and draws once. Nothing here waits on a backend.
+
+mod processes;
+mod state;
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crossterm::event::{Event, EventStream, KeyEventKind};
+use futures::StreamExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub use processes::{ProcessList, ProcessSort};
+pub use state::{AppState, Effect, NodeHistory, Overlay};
+
+use crate::sources::{Payload, Update};
+use crate::store::{SessionInfo, StoreInfo};
+use crate::tui::Tui;
+
+/// How the run ended, which decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The operator quit.
+    Quit,
+    /// A signal asked us to stop; exit with 128 + this number.
+    Signal(i32),
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> i32 {
+        match self {
+            Exit::Quit => 0,
+            Exit::Signal(n) => 128 + n,
+        }
+    }
+}
+
+/// Things the loop needs besides the state.
+pub struct RunOptions {
+    /// Where the state store lives; `None` runs without one.
+    pub store_path: Option<std::path::PathBuf>,
+    /// OS user, recorded with the session.
+    pub os_user: String,
+}
+
+/// Run until quit or a terminating signal. The caller restores the terminal.
+pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::io::Result<Exit> {
+    let cancel = CancellationToken::new();
+    let (tx, mut updates) = mpsc::channel::<Update>(256);
+    crate::sources::node::spawn(tx.clone(), state.config.refresh, cancel.clone());
+    crate::logging::spawn_mover(cancel.clone());
+
+    let mut events = EventStream::new();
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut clock = tokio::time::interval_at(next_second(), Duration::from_secs(1));
+    clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+
+    tick_clock(&mut state);
+    tui.draw(&state)?;
+    if std::env::var_os("OPSDECK_TEST_PANIC_AFTER_FIRST_FRAME").is_some() {
+        panic!("test panic requested by OPSDECK_TEST_PANIC_AFTER_FIRST_FRAME");
+    }
+
+    // The store opens after the first frame so it never delays it.
+    if let Some(path) = opts.store_path.clone() {
+        let tx = tx.clone();
+        let host = state.host.clone();
+        let who_user = opts.os_user.clone();
+        let read_only = state.config.read_only;
+        tokio::spawn(async move {
+            let who = SessionInfo { host: &host, os_user: &who_user, read_only };
+            let result = crate::store::open_and_begin(path, who).await.map(Payload::Store);
+            let _ = tx.send(Update::now(crate::store::SOURCE, result)).await;
+        });
+    }
+    drop(tx);
+
+    let mut store: Option<StoreInfo> = None;
+    let exit = loop {
+        let mut effect = Effect::None;
+        tokio::select! {
+            ev = events.next() => match ev {
+                Some(Ok(ev)) => effect = handle_event(&mut state, &ev, tui.width()),
+                Some(Err(e)) => break Err(e),
+                None => break Ok(Exit::Quit), // the terminal went away
+            },
+            Some(update) = updates.recv() => fold(&mut state, &mut store, update),
+            _ = clock.tick() => tick_clock(&mut state),
+            _ = sigterm.recv() => break Ok(Exit::Signal(libc::SIGTERM)),
+            _ = sighup.recv() => break Ok(Exit::Signal(libc::SIGHUP)),
+            _ = sigint.recv() => break Ok(Exit::Signal(libc::SIGINT)),
+        }
+        // Coalesce: whatever else is already waiting goes into the same frame.
+        while let Ok(update) = updates.try_recv() {
+            fold(&mut state, &mut store, update);
+        }
+        match effect {
+            Effect::Quit => break Ok(Exit::Quit),
+            Effect::Suspend => tui.suspend()?,
+            Effect::Repaint => tui.clear()?,
+            Effect::None => {}
+        }
+        state.now = Instant::now();
+        tui.draw(&state)?;
+    };
+    cancel.cancel();
+    if let Some(info) = store {
+        // Best effort, bounded: a stuck disk must not hold the operator's exit.
+        let end = async {
+            let _ = info.store.end_session(info.session_id).await;
+            info.store.close().await;
+        };
+        let _ = tokio::time::timeout(Duration::from_millis(500), end).await;
+    }
+    exit
+}
+
+fn fold(state: &mut AppState, store: &mut Option<StoreInfo>, update: Update) {
+    if let Ok(Payload::Store(info)) = &update.result {
+        *store = Some(info.clone());
+    }
+    state.apply_update(update);
+}
+
+fn handle_event(state: &mut AppState, ev: &Event, width: u16) -> Effect {
+    match ev {
+        // Releases and repeats arrive only with the kitty protocol; act on presses.
+        Event::Key(key) if key.kind == KeyEventKind::Press => state.handle_key(key),
+        Event::Mouse(mouse) => state.handle_mouse(mouse, width),
+        _ => Effect::None, // resize and focus: the redraw that follows is enough
+    }
+}
+
+fn tick_clock(state: &mut AppState) {
+    state.now = Instant::now();
+    state.clock = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
+}
+
+/// The next wall-clock second, so the clock in the status bar ticks in step.
+fn next_second() -> tokio::time::Instant {
+    let into = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let wait = Duration::from_nanos(u64::from(1_000_000_000 - into)) + Duration::from_millis(5);
+    tokio::time::Instant::now() + wait
+}

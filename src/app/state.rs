@@ -1,0 +1,324 @@
+//! Everything the views read, and the two ways it changes: a source's update
+//! is folded in, or an action is applied. No I/O happens here.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+
+use super::processes::{ProcessList, ProcessSort};
+use crate::action::Action;
+use crate::config::{Config, Keymap, Level};
+use crate::model::history::History;
+use crate::model::metrics::NodeSample;
+use crate::sources::{Payload, SourceHealth, Update};
+use crate::theme::Theme;
+use crate::ui::Tab;
+
+/// What the loop must do after an input, beyond redrawing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// Nothing more.
+    None,
+    /// Leave.
+    Quit,
+    /// Stop the process until `fg`.
+    Suspend,
+    /// Clear the terminal and repaint every cell.
+    Repaint,
+}
+
+/// An overlay drawn over the tabs; it gets keys first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    /// The keymap, scrolled by this many lines.
+    Help {
+        /// First line shown.
+        scroll: u16,
+    },
+    /// opsdeck's own log.
+    InternalLog,
+}
+
+/// History series of this node for the charts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeHistory {
+    /// Total CPU percent.
+    pub cpu: History,
+    /// Memory used percent.
+    pub memory: History,
+    /// Bytes/s received, all interfaces but loopback.
+    pub net_rx: History,
+    /// Bytes/s sent, all interfaces but loopback.
+    pub net_tx: History,
+    /// Bytes/s read, all disks.
+    pub disk_read: History,
+    /// Bytes/s written, all disks.
+    pub disk_write: History,
+}
+
+impl NodeHistory {
+    fn new(window: Duration, period: Duration) -> NodeHistory {
+        let h = || History::new(window, period);
+        NodeHistory { cpu: h(), memory: h(), net_rx: h(), net_tx: h(), disk_read: h(), disk_write: h() }
+    }
+
+    fn push(&mut self, s: &NodeSample) {
+        self.cpu.push(s.at, f64::from(s.cpu_total));
+        self.memory.push(s.at, s.memory.percent());
+        let nets = s.networks.iter().filter(|n| !n.is_loopback());
+        let (rx, tx) = nets.fold((0.0, 0.0), |(rx, tx), n| (rx + n.rx_per_sec, tx + n.tx_per_sec));
+        self.net_rx.push(s.at, rx);
+        self.net_tx.push(s.at, tx);
+        // One device mounted twice must not count its I/O twice.
+        let mut devices = std::collections::HashSet::new();
+        let disks = s.disks.iter().filter(|d| devices.insert(d.device.as_str()));
+        let (r, w) = disks.fold((0.0, 0.0), |(r, w), d| (r + d.read_per_sec, w + d.write_per_sec));
+        self.disk_read.push(s.at, r);
+        self.disk_write.push(s.at, w);
+    }
+}
+
+/// The whole state of the screen.
+pub struct AppState {
+    /// Current tab.
+    pub tab: Tab,
+    /// This host's name.
+    pub host: String,
+    /// Wall clock as shown, set by the loop each second.
+    pub clock: String,
+    /// Monotonic now, set by the loop with the clock; views measure ages against it.
+    pub now: Instant,
+    /// When the app started; chart buckets align to it.
+    pub epoch: Instant,
+    /// The resolved config.
+    pub config: Config,
+    /// Where the config came from, for empty states.
+    pub config_path: Option<PathBuf>,
+    /// Styles.
+    pub theme: Theme,
+    /// Newest sample of this node.
+    pub node: Option<Box<NodeSample>>,
+    /// Chart series.
+    pub history: NodeHistory,
+    /// Process table.
+    pub processes: ProcessList,
+    /// Each source's health, in status-bar order.
+    pub health: Vec<(&'static str, SourceHealth)>,
+    /// The open overlay, if any.
+    pub overlay: Option<Overlay>,
+    /// True while the process filter is being typed.
+    pub editing_filter: bool,
+    /// The state store's file, once open.
+    pub store_path: Option<PathBuf>,
+}
+
+impl AppState {
+    /// A fresh state before any source has reported.
+    pub fn new(
+        config: Config,
+        config_path: Option<PathBuf>,
+        theme: Theme,
+        host: String,
+        now: Instant,
+    ) -> AppState {
+        let history = NodeHistory::new(config.metrics.history, config.refresh);
+        let health = vec![
+            (crate::sources::node::SOURCE, SourceHealth::new(Some(config.refresh))),
+            (crate::store::SOURCE, SourceHealth::new(None)),
+        ];
+        AppState {
+            tab: Tab::Metrics,
+            host,
+            clock: String::new(),
+            now,
+            epoch: now,
+            config,
+            config_path,
+            theme,
+            node: None,
+            history,
+            processes: ProcessList::default(),
+            health,
+            overlay: None,
+            editing_filter: false,
+            store_path: None,
+        }
+    }
+
+    /// The keymap in force.
+    pub fn keymap(&self) -> &Keymap {
+        &self.config.keys
+    }
+
+    /// Fold one source update into the state.
+    pub fn apply_update(&mut self, update: Update) {
+        let outcome = update.result.as_ref().map(|_| ()).map_err(String::as_str);
+        if let Some((_, h)) = self.health.iter_mut().find(|(name, _)| *name == update.source) {
+            h.record(update.at, outcome);
+        }
+        match update.result {
+            Ok(Payload::Node(sample)) => {
+                self.history.push(&sample);
+                self.processes.rebuild(&sample.processes);
+                self.node = Some(sample);
+            }
+            Ok(Payload::Store(info)) => self.store_path = Some(info.path),
+            Err(_) => {} // kept in health; the last good data stays on screen
+        }
+    }
+
+    /// Apply a key press.
+    pub fn handle_key(&mut self, key: &KeyEvent) -> Effect {
+        let action = self.keymap().action_for(key);
+        if self.editing_filter && self.edit_filter(key, action) {
+            return Effect::None;
+        }
+        match action {
+            Some(action) => self.apply(action),
+            None => Effect::None,
+        }
+    }
+
+    /// Typing into the filter consumes printable keys; returns whether consumed.
+    fn edit_filter(&mut self, key: &KeyEvent, action: Option<Action>) -> bool {
+        if matches!(action, Some(Action::Quit)) && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return false; // ctrl-c always quits
+        }
+        match key.code {
+            KeyCode::Enter => self.editing_filter = false,
+            KeyCode::Esc => {
+                self.editing_filter = false;
+                self.set_filter(String::new());
+            }
+            KeyCode::Backspace => {
+                let mut f = self.processes.filter.clone();
+                f.pop();
+                self.set_filter(f);
+            }
+            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                let f = format!("{}{c}", self.processes.filter);
+                self.set_filter(f);
+            }
+            _ => return false, // arrows and the like still move the selection
+        }
+        true
+    }
+
+    fn set_filter(&mut self, filter: String) {
+        self.processes.filter = filter;
+        self.rebuild_processes();
+    }
+
+    fn rebuild_processes(&mut self) {
+        let all = self.node.as_ref().map_or(&[][..], |n| n.processes.as_slice());
+        self.processes.rebuild(all);
+    }
+
+    /// Apply an action; overlays see it first.
+    pub fn apply(&mut self, action: Action) -> Effect {
+        match action {
+            Action::Quit => return Effect::Quit,
+            Action::Suspend => return Effect::Suspend,
+            Action::Redraw => return Effect::Repaint,
+            _ => {}
+        }
+        match self.overlay {
+            Some(Overlay::Help { scroll }) => {
+                self.overlay = match action {
+                    Action::ToggleHelp | Action::Back => None,
+                    Action::Up => Some(Overlay::Help { scroll: scroll.saturating_sub(1) }),
+                    Action::Down => Some(Overlay::Help { scroll: scroll.saturating_add(1) }),
+                    Action::PageUp => Some(Overlay::Help { scroll: scroll.saturating_sub(10) }),
+                    Action::PageDown => Some(Overlay::Help { scroll: scroll.saturating_add(10) }),
+                    Action::Top => Some(Overlay::Help { scroll: 0 }),
+                    Action::ToggleInternalLog => Some(Overlay::InternalLog),
+                    _ => self.overlay,
+                };
+                return Effect::None;
+            }
+            Some(Overlay::InternalLog) => {
+                self.overlay = match action {
+                    Action::ToggleInternalLog | Action::Back => None,
+                    Action::ToggleHelp => Some(Overlay::Help { scroll: 0 }),
+                    _ => self.overlay,
+                };
+                return Effect::None;
+            }
+            None => {}
+        }
+        let all_len = self.node.as_ref().map_or(0, |n| n.processes.len());
+        let page = 10;
+        match action {
+            Action::NextTab => self.tab = self.tab.next(),
+            Action::PrevTab => self.tab = self.tab.previous(),
+            Action::ToggleHelp => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::ToggleInternalLog => self.overlay = Some(Overlay::InternalLog),
+            Action::SortByCpu => self.set_sort(ProcessSort::Cpu),
+            Action::SortByMemory => self.set_sort(ProcessSort::Memory),
+            Action::Filter if self.tab == Tab::Metrics => self.editing_filter = true,
+            Action::Back if !self.processes.filter.is_empty() => self.set_filter(String::new()),
+            Action::Up => self.move_selection(-1),
+            Action::Down => self.move_selection(1),
+            Action::PageUp => self.move_selection(-page),
+            Action::PageDown => self.move_selection(page),
+            Action::Top | Action::Bottom if all_len > 0 => {
+                if let Some(node) = &self.node {
+                    self.processes.jump(action == Action::Bottom, &node.processes);
+                }
+            }
+            other => {
+                if let Some(tab) = other.target_tab() {
+                    self.tab = tab;
+                }
+            }
+        }
+        Effect::None
+    }
+
+    fn set_sort(&mut self, sort: ProcessSort) {
+        self.processes.sort = sort;
+        self.rebuild_processes();
+    }
+
+    fn move_selection(&mut self, delta: isize) {
+        if self.tab != Tab::Metrics {
+            return;
+        }
+        if let Some(node) = &self.node {
+            self.processes.move_by(delta, &node.processes);
+        }
+    }
+
+    /// Apply a mouse event; `area` is the terminal size the last frame used.
+    pub fn handle_mouse(&mut self, ev: &MouseEvent, width: u16) -> Effect {
+        match ev.kind {
+            MouseEventKind::Down(MouseButton::Left) if ev.row == 0 => {
+                if let Some(tab) = crate::ui::tabs::tab_at(self, ev.column, width) {
+                    self.overlay = None;
+                    self.tab = tab;
+                }
+                Effect::None
+            }
+            MouseEventKind::ScrollDown if self.overlay.is_none() => self.apply(Action::Down),
+            MouseEventKind::ScrollUp if self.overlay.is_none() => self.apply(Action::Up),
+            _ => Effect::None,
+        }
+    }
+
+    /// How many values on this node are above their warning threshold, and
+    /// the worst level among them. `None` before the first sample.
+    pub fn metrics_breaches(&self) -> Option<(usize, Level)> {
+        let node = self.node.as_ref()?;
+        let t = &self.config.metrics.thresholds;
+        let levels = [
+            t.cpu.level(f64::from(node.cpu_total)),
+            t.memory.level(node.memory.percent()),
+            t.swap.level(node.swap.percent()),
+        ]
+        .into_iter()
+        .chain(node.disks.iter().map(|d| t.disk.level(d.used_percent())));
+        let breaching: Vec<Level> = levels.filter(|l| *l > Level::Ok).collect();
+        Some((breaching.len(), breaching.into_iter().max().unwrap_or(Level::Ok)))
+    }
+}

@@ -1,0 +1,67 @@
+//! The command line. Secrets never go here: everything that needs one reads
+//! it from the environment, a file or a command named in the config.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+/// A terminal operations cockpit: this node's metrics, alerts, replication,
+/// backups and logs, live, with guarded maintenance actions.
+#[derive(Debug, Parser)]
+#[command(name = "opsdeck", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file [default: $OPSDECK_CONFIG, else ~/.config/opsdeck/config.toml]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+
+    /// Refuse every mutating action (also `read_only = true` in the config)
+    #[arg(long)]
+    pub read_only: bool,
+
+    /// Theme: dark, light, high-contrast, mono, or a file in the themes dir
+    #[arg(long, value_name = "NAME")]
+    pub theme: Option<String>,
+
+    /// Poll interval, e.g. 500ms, 2s [default: the config's `refresh`, else 1s]
+    #[arg(long, value_name = "DURATION", value_parser = crate::config::duration::parse_refresh_arg)]
+    pub refresh: Option<Duration>,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands; with none, opsdeck runs the cockpit.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check or create the config file
+    Config {
+        #[command(subcommand)]
+        action: ConfigCommand,
+    },
+    /// Print shell completions to stdout
+    Completions {
+        /// bash, zsh, fish, elvish or powershell
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff) to stdout
+    Man,
+}
+
+/// `opsdeck config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file; exit 0 if good, 78 with file:line:column if not
+    Check {
+        /// File to check [default: the file opsdeck would read]
+        path: Option<PathBuf>,
+    },
+    /// Write the commented example config
+    Init {
+        /// Where to write it [default: the file opsdeck would read]
+        path: Option<PathBuf>,
+        /// Overwrite an existing file
+        #[arg(long)]
+        force: bool,
+    },
+}

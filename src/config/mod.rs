@@ -1,0 +1,245 @@
+//! The TOML config: one schema for every tab, every field defaulted, unknown
+//! fields rejected. Validation happens while deserializing so each error
+//! carries the line and column of the value that caused it.
+
+pub mod duration;
+mod error;
+pub mod keymap;
+pub mod paths;
+pub mod sources;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+pub use error::ConfigError;
+pub use keymap::Keymap;
+use sources::{BackupSource, Cluster, HttpSource, LogSource, unique_names};
+
+/// The example config shipped with opsdeck, written by `opsdeck config init`.
+pub const EXAMPLE: &str = include_str!("../../config.example.toml");
+
+/// Everything opsdeck can be told. `Config::default()` is what runs with no file.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// No mutating action can run.
+    pub read_only: bool,
+    /// Theme name: built in (dark, light, high-contrast, mono) or a file in the themes dir.
+    pub theme: String,
+    /// How often pollers refresh.
+    #[serde(deserialize_with = "duration::refresh")]
+    pub refresh: Duration,
+    /// This node's metrics.
+    pub metrics: MetricsConfig,
+    /// Prometheus servers.
+    #[serde(deserialize_with = "unique_names")]
+    pub prometheus: Vec<HttpSource>,
+    /// Alertmanager instances.
+    #[serde(deserialize_with = "unique_names")]
+    pub alertmanager: Vec<HttpSource>,
+    /// Replicated databases.
+    #[serde(deserialize_with = "unique_names")]
+    pub clusters: Vec<Cluster>,
+    /// Backup catalogs.
+    #[serde(deserialize_with = "unique_names")]
+    pub backups: Vec<BackupSource>,
+    /// Log files.
+    #[serde(deserialize_with = "unique_names")]
+    pub logs: Vec<LogSource>,
+    /// Key bindings: the defaults with these entries replaced.
+    pub keys: Keymap,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            read_only: false,
+            theme: "dark".into(),
+            refresh: Duration::from_secs(1),
+            metrics: MetricsConfig::default(),
+            prometheus: Vec::new(),
+            alertmanager: Vec::new(),
+            clusters: Vec::new(),
+            backups: Vec::new(),
+            logs: Vec::new(),
+            keys: Keymap::default(),
+        }
+    }
+}
+
+/// `[metrics]`: this node.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// How much history the charts keep and show.
+    #[serde(deserialize_with = "duration::window")]
+    pub history: Duration,
+    /// Where values turn warning and critical colours.
+    pub thresholds: Thresholds,
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        MetricsConfig { history: Duration::from_secs(300), thresholds: Thresholds::default() }
+    }
+}
+
+/// `[metrics.thresholds]`, in percent used. Defaults are the handbooks' numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Thresholds {
+    /// Total CPU busy.
+    pub cpu: Threshold,
+    /// Memory used (total minus available).
+    pub memory: Threshold,
+    /// Swap used.
+    pub swap: Threshold,
+    /// Each disk's space used.
+    pub disk: Threshold,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds {
+            cpu: Threshold { warning: 80.0, critical: 95.0 },
+            memory: Threshold { warning: 85.0, critical: 95.0 },
+            swap: Threshold { warning: 50.0, critical: 80.0 },
+            disk: Threshold { warning: 85.0, critical: 90.0 },
+        }
+    }
+}
+
+/// A value above `warning` is a warning, above `critical` critical.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, try_from = "RawThreshold")]
+pub struct Threshold {
+    /// Percent above which the value is a warning.
+    pub warning: f64,
+    /// Percent above which the value is critical.
+    pub critical: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawThreshold {
+    warning: f64,
+    critical: f64,
+}
+
+impl TryFrom<RawThreshold> for Threshold {
+    type Error = String;
+
+    fn try_from(raw: RawThreshold) -> Result<Self, Self::Error> {
+        let in_range = |v: f64| (0.0..=100.0).contains(&v);
+        if !in_range(raw.warning) || !in_range(raw.critical) {
+            return Err(format!(
+                "thresholds are percentages: warning {} and critical {} must be within 0..=100",
+                raw.warning, raw.critical
+            ));
+        }
+        if raw.warning > raw.critical {
+            return Err(format!("warning ({}) must not be above critical ({})", raw.warning, raw.critical));
+        }
+        Ok(Threshold { warning: raw.warning, critical: raw.critical })
+    }
+}
+
+/// How far a value is from fine; also the colour it gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Below the warning threshold.
+    Ok,
+    /// Above warning, not above critical.
+    Warning,
+    /// Above critical.
+    Critical,
+}
+
+impl Threshold {
+    /// The level of a percentage.
+    pub fn level(&self, percent: f64) -> Level {
+        if percent > self.critical {
+            Level::Critical
+        } else if percent > self.warning {
+            Level::Warning
+        } else {
+            Level::Ok
+        }
+    }
+}
+
+/// Where the config came from, for the status line and `config check`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConfigOrigin {
+    /// Read from this file.
+    File(PathBuf),
+    /// No file at the default location: built-in defaults.
+    Defaults { looked_at: Option<PathBuf> },
+}
+
+/// Pick the config file: `--config`, else `$OPSDECK_CONFIG`, else the platform
+/// config dir. Only the last may be missing (then the defaults apply).
+pub fn resolve_path(cli: Option<&Path>) -> (Option<PathBuf>, bool) {
+    if let Some(p) = cli {
+        return (Some(p.to_path_buf()), true);
+    }
+    if let Some(p) = std::env::var_os("OPSDECK_CONFIG").filter(|p| !p.is_empty()) {
+        return (Some(PathBuf::from(p)), true);
+    }
+    (paths::config_file(), false)
+}
+
+/// Load the config the way the binary does.
+pub fn load(cli: Option<&Path>) -> Result<(Config, ConfigOrigin), ConfigError> {
+    let (path, required) = resolve_path(cli);
+    let Some(path) = path else {
+        return Ok((Config::default(), ConfigOrigin::Defaults { looked_at: None }));
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(src) => Ok((parse(&src, &path)?, ConfigOrigin::File(path))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            Ok((Config::default(), ConfigOrigin::Defaults { looked_at: Some(path) }))
+        }
+        Err(e) => Err(ConfigError::io(&path, &e)),
+    }
+}
+
+/// Parse config text; `path` is only used in error messages.
+pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
+    toml::from_str(src).map_err(|e| ConfigError::toml(path, src, &e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threshold_levels_are_strictly_above() {
+        let t = Threshold { warning: 80.0, critical: 95.0 };
+        let table = [
+            (0.0, Level::Ok),
+            (80.0, Level::Ok),
+            (80.1, Level::Warning),
+            (95.0, Level::Warning),
+            (95.1, Level::Critical),
+        ];
+        for (v, want) in table {
+            assert_eq!(t.level(v), want, "{v}");
+        }
+    }
+
+    #[test]
+    fn an_empty_file_is_the_defaults() {
+        assert_eq!(parse("", Path::new("x.toml")).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn partial_tables_keep_other_defaults() {
+        let c = parse("[metrics]\nhistory = \"10m\"\n", Path::new("x.toml")).unwrap();
+        assert_eq!(c.metrics.history, Duration::from_secs(600));
+        assert_eq!(c.metrics.thresholds, Thresholds::default());
+        assert_eq!(c.refresh, Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,14 @@
+//! opsdeck: a terminal operations cockpit. The binary is a thin CLI over
+//! this library so tests and benchmarks can drive the same code.
+
+pub mod action;
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod logging;
+pub mod model;
+pub mod sources;
+pub mod store;
+pub mod theme;
+pub mod tui;
+pub mod ui;

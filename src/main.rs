@@ -1,0 +1,164 @@
+//! opsdeck's entry point: parse the command line, load config and theme,
+//! then run the cockpit or a subcommand. Exit codes: 0 fine, 1 runtime
+//! failure, 2 usage, 78 bad config (EX_CONFIG), 128+N killed by signal N.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{CommandFactory, Parser};
+
+use opsdeck::app::{self, AppState, RunOptions};
+use opsdeck::cli::{Cli, Command, ConfigCommand};
+use opsdeck::config::{self, ConfigOrigin, paths};
+use opsdeck::theme::{self, Theme};
+
+/// EX_CONFIG from sysexits.h.
+const EXIT_CONFIG: u8 = 78;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match &cli.command {
+        None => run_cockpit(&cli),
+        Some(Command::Config { action: ConfigCommand::Check { path } }) => {
+            config_check(path.as_deref().or(cli.config.as_deref()))
+        }
+        Some(Command::Config { action: ConfigCommand::Init { path, force } }) => {
+            config_init(path.as_deref().or(cli.config.as_deref()), *force)
+        }
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(*shell, &mut Cli::command(), "opsdeck", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
+        Some(Command::Man) => match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => fail(&format!("cannot write the man page: {e}")),
+        },
+    }
+}
+
+fn fail(msg: &str) -> ExitCode {
+    eprintln!("opsdeck: {msg}");
+    ExitCode::FAILURE
+}
+
+fn config_error(e: &impl std::fmt::Display) -> ExitCode {
+    eprintln!("opsdeck: error: {e}");
+    ExitCode::from(EXIT_CONFIG)
+}
+
+fn config_check(path: Option<&Path>) -> ExitCode {
+    match config::load(path) {
+        Ok((cfg, origin)) => {
+            let truecolor = theme::terminal_has_truecolor();
+            if let Err(e) = Theme::load(&cfg.theme, paths::themes_dir().as_deref(), truecolor) {
+                return config_error(&e);
+            }
+            match origin {
+                ConfigOrigin::File(p) => println!("{}: ok", p.display()),
+                ConfigOrigin::Defaults { looked_at: Some(p) } => {
+                    println!("{}: not found; the built-in defaults apply", p.display());
+                }
+                ConfigOrigin::Defaults { looked_at: None } => {
+                    println!("no config location; the built-in defaults apply")
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => config_error(&e),
+    }
+}
+
+fn config_init(path: Option<&Path>, force: bool) -> ExitCode {
+    let Some(path) = path.map(Path::to_path_buf).or_else(|| config::resolve_path(None).0) else {
+        return fail("no config directory for this user; pass a path");
+    };
+    if path.exists() && !force {
+        return fail(&format!("{} exists; pass --force to overwrite it", path.display()));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        return fail(&format!("cannot create {}: {e}", dir.display()));
+    }
+    match std::fs::write(&path, config::EXAMPLE) {
+        Ok(()) => {
+            println!("wrote {}", path.display());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("cannot write {}: {e}", path.display())),
+    }
+}
+
+fn run_cockpit(cli: &Cli) -> ExitCode {
+    let started = Instant::now();
+    let (mut cfg, origin) = match config::load(cli.config.as_deref()) {
+        Ok(pair) => pair,
+        Err(e) => return config_error(&e),
+    };
+    cfg.read_only |= cli.read_only;
+    if let Some(refresh) = cli.refresh {
+        cfg.refresh = refresh;
+    }
+    // An explicit --theme wins over NO_COLOR; NO_COLOR wins over the config.
+    let theme_name = match (&cli.theme, theme::no_color_requested()) {
+        (Some(name), _) => name.clone(),
+        (None, true) => "mono".to_owned(),
+        (None, false) => cfg.theme.clone(),
+    };
+    let theme =
+        match Theme::load(&theme_name, paths::themes_dir().as_deref(), theme::terminal_has_truecolor()) {
+            Ok(t) => t,
+            Err(e) => return config_error(&e),
+        };
+    for (name, is_tty) in
+        [("stdin", std::io::stdin().is_terminal()), ("stdout", std::io::stdout().is_terminal())]
+    {
+        if !is_tty {
+            return fail(&format!(
+                "{name} is not a terminal; the cockpit needs one (run it in a terminal or over `ssh -t`)"
+            ));
+        }
+    }
+    if let Err(e) = opsdeck::tui::install_panic_hook() {
+        return fail(&format!("cannot install the panic hook: {e}"));
+    }
+    let data_dir = paths::data_dir();
+    match opsdeck::logging::init(data_dir.as_deref()) {
+        Ok(path) => {
+            tracing::info!("opsdeck {} starting; log file {}", env!("CARGO_PKG_VERSION"), path.display())
+        }
+        Err(e) => tracing::warn!("logging to the in-app view only: {e}"),
+    }
+
+    let host = sysinfo::System::host_name().unwrap_or_else(|_| "unknown-host".into());
+    let config_path = match origin {
+        ConfigOrigin::File(p) => Some(p),
+        ConfigOrigin::Defaults { looked_at } => looked_at,
+    };
+    let state = AppState::new(cfg, config_path, theme, host, started);
+    let opts = RunOptions { store_path: opsdeck::store::default_path(), os_user: os_user() };
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let result = runtime.block_on(async {
+        let mut tui = opsdeck::tui::Tui::enter()?;
+        app::run(&mut tui, state, opts).await
+    });
+    let restored = opsdeck::tui::restore();
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    match (result, restored) {
+        (Ok(exit), _) => ExitCode::from(exit.code() as u8),
+        (Err(e), _) => fail(&format!("terminal error: {e}")),
+    }
+}
+
+fn os_user() -> String {
+    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| {
+        // SAFETY: getuid(2) cannot fail and touches no memory of ours.
+        format!("uid {}", unsafe { libc::getuid() })
+    })
+}

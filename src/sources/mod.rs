@@ -1,0 +1,41 @@
+//! Sources are pollers: tokio tasks that talk to one backend each and send
+//! model updates to the app over a channel. They know nothing of the screen.
+//! Every update says which source it came from and whether the poll worked,
+//! so health (last success, last error) is kept in one place for all of them.
+
+pub mod health;
+pub mod node;
+
+use std::time::Instant;
+
+use crate::model::metrics::NodeSample;
+use crate::store::StoreInfo;
+
+pub use health::{HealthStatus, SourceHealth};
+
+/// What a source hands to the app.
+#[derive(Debug)]
+pub enum Payload {
+    /// A fresh sample of this node.
+    Node(Box<NodeSample>),
+    /// The state store is open.
+    Store(StoreInfo),
+}
+
+/// One poll's outcome.
+#[derive(Debug)]
+pub struct Update {
+    /// The source's name as the status bar shows it.
+    pub source: &'static str,
+    /// When the poll finished.
+    pub at: Instant,
+    /// The data, or why there is none this time.
+    pub result: Result<Payload, String>,
+}
+
+impl Update {
+    /// An update stamped now.
+    pub fn now(source: &'static str, result: Result<Payload, String>) -> Update {
+        Update { source, at: Instant::now(), result }
+    }
+}

@@ -1,0 +1,202 @@
+//! This node, through sysinfo: CPU, load, memory, disks, network, processes.
+//! Reading /proc is blocking work, so each sample is taken on tokio's
+//! blocking pool and the async task only paces it and sends the result.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use sysinfo::{
+    CpuRefreshKind, DiskRefreshKind, Disks, MemoryRefreshKind, Networks, ProcessRefreshKind,
+    ProcessesToUpdate, System,
+};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{Payload, Update};
+use crate::model::metrics::{DiskStat, MemoryStat, NetStat, NodeSample, ProcessStat};
+
+/// The name this source has in the status bar.
+pub const SOURCE: &str = "node";
+
+/// Keeps sysinfo's state between samples (rates need the previous counters).
+pub struct NodeCollector {
+    sys: System,
+    disks: Disks,
+    networks: Networks,
+    last: Instant,
+}
+
+impl NodeCollector {
+    /// Take the first readings; rates and CPU use need a second one.
+    pub fn new() -> Result<NodeCollector, String> {
+        let mut sys = System::new().map_err(|e| format!("cannot read system information: {e}"))?;
+        let disks = Disks::new_with_refreshed_list_specifics(disk_refresh())
+            .map_err(|e| format!("cannot list disks: {e}"))?;
+        let networks = Networks::new_with_refreshed_list()
+            .map_err(|e| format!("cannot list network interfaces: {e}"))?;
+        sys.refresh_cpu_specifics(CpuRefreshKind::nothing().with_usage());
+        sys.refresh_processes_specifics(ProcessesToUpdate::All, true, process_refresh());
+        Ok(NodeCollector { sys, disks, networks, last: Instant::now() })
+    }
+
+    /// Read everything once more and turn counters into rates.
+    pub fn sample(&mut self) -> Result<NodeSample, String> {
+        let sys = &mut self.sys;
+        sys.refresh_cpu_specifics(CpuRefreshKind::nothing().with_usage());
+        sys.refresh_memory_specifics(MemoryRefreshKind::everything());
+        sys.refresh_processes_specifics(ProcessesToUpdate::All, true, process_refresh());
+        self.disks.refresh_specifics(true, disk_refresh());
+        self.networks.refresh(true);
+        let now = Instant::now();
+        let secs = now.duration_since(self.last).as_secs_f64().max(0.001);
+        self.last = now;
+
+        let load = System::load_average().map(|l| [l.one, l.five, l.fifteen]).unwrap_or([0.0; 3]);
+        let uptime = System::uptime().map(Duration::from_secs).unwrap_or_default();
+        let total = sys.total_memory();
+        let disks = self.disk_stats(secs);
+        let networks = self.net_stats(secs);
+        let sys = &self.sys;
+        Ok(NodeSample {
+            at: now,
+            uptime,
+            load,
+            cpu_total: sys.global_cpu_usage(),
+            cpu_per_core: sys.cpus().iter().map(|c| c.usage()).collect(),
+            memory: MemoryStat { total, used: total.saturating_sub(sys.available_memory()) },
+            swap: MemoryStat { total: sys.total_swap(), used: sys.used_swap() },
+            disks,
+            networks,
+            processes: sys
+                .processes()
+                .values()
+                .map(|p| ProcessStat {
+                    pid: p.pid().as_u32(),
+                    name: p.name().to_string_lossy().into_owned(),
+                    cpu: p.cpu_usage(),
+                    memory: p.memory(),
+                })
+                .collect(),
+        })
+    }
+
+    fn disk_stats(&self, secs: f64) -> Vec<DiskStat> {
+        // Bind mounts and container overlays list one file system many times;
+        // keep the first mount of each (device, size) pair.
+        let mut seen = HashSet::new();
+        let mut out: Vec<DiskStat> = self
+            .disks
+            .iter()
+            .filter(|d| d.total_space() > 0)
+            .filter(|d| seen.insert((d.name().to_owned(), d.total_space(), d.mount_point().to_owned())))
+            .map(|d| {
+                let io = d.usage();
+                DiskStat {
+                    mount: d.mount_point().to_string_lossy().into_owned(),
+                    device: d.name().to_string_lossy().into_owned(),
+                    fs: d.file_system().to_string_lossy().into_owned(),
+                    total: d.total_space(),
+                    available: d.available_space(),
+                    read_per_sec: io.read_bytes as f64 / secs,
+                    write_per_sec: io.written_bytes as f64 / secs,
+                }
+            })
+            .collect();
+        out.sort_by(|a, b| a.mount.cmp(&b.mount));
+        out
+    }
+
+    fn net_stats(&self, secs: f64) -> Vec<NetStat> {
+        let mut out: Vec<NetStat> = self
+            .networks
+            .iter()
+            .map(|(name, data)| NetStat {
+                name: name.to_string_lossy().into_owned(),
+                rx_per_sec: data.received() as f64 / secs,
+                tx_per_sec: data.transmitted() as f64 / secs,
+                rx_total: data.total_received(),
+                tx_total: data.total_transmitted(),
+            })
+            .collect();
+        // Loopback last, the rest by name: a stable order that does not jump.
+        out.sort_by(|a, b| (a.is_loopback(), &a.name).cmp(&(b.is_loopback(), &b.name)));
+        out
+    }
+}
+
+fn process_refresh() -> ProcessRefreshKind {
+    ProcessRefreshKind::nothing().with_cpu().with_memory()
+}
+
+fn disk_refresh() -> DiskRefreshKind {
+    DiskRefreshKind::nothing().with_storage().with_io_usage()
+}
+
+/// Start the poller. It stops when `cancel` fires or the app hangs up.
+pub fn spawn(tx: mpsc::Sender<Update>, period: Duration, cancel: CancellationToken) {
+    tokio::spawn(async move {
+        tokio::select! {
+            () = cancel.cancelled() => {}
+            () = run(tx, period) => {}
+        }
+    });
+}
+
+async fn run(tx: mpsc::Sender<Update>, period: Duration) {
+    let mut collector = match tokio::task::spawn_blocking(NodeCollector::new).await {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => {
+            let _ = tx.send(Update::now(SOURCE, Err(e))).await;
+            return;
+        }
+        Err(e) => {
+            let _ = tx.send(Update::now(SOURCE, Err(format!("collector panicked: {e}")))).await;
+            return;
+        }
+    };
+    // CPU use is a difference of two readings; the first sample comes as soon
+    // as sysinfo can give a meaningful one rather than a full period later.
+    tokio::time::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL).await;
+    let mut ticker = tokio::time::interval(period);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticker.tick().await;
+        let joined = tokio::task::spawn_blocking(move || {
+            let result = collector.sample();
+            (collector, result)
+        })
+        .await;
+        let (back, result) = match joined {
+            Ok(pair) => pair,
+            Err(e) => {
+                let _ = tx.send(Update::now(SOURCE, Err(format!("collector panicked: {e}")))).await;
+                return;
+            }
+        };
+        collector = back;
+        let payload = result.map(|s| Payload::Node(Box::new(s)));
+        if tx.send(Update::now(SOURCE, payload)).await.is_err() {
+            return; // the app has gone
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_this_node() {
+        let mut c = NodeCollector::new().unwrap();
+        std::thread::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
+        let s = c.sample().unwrap();
+        assert!(!s.cpu_per_core.is_empty());
+        assert!((0.0..=100.0).contains(&s.cpu_total), "{}", s.cpu_total);
+        assert!(s.memory.total > 0 && s.memory.used <= s.memory.total);
+        assert!(s.processes.iter().any(|p| p.pid == std::process::id()));
+        assert!(s.uptime > Duration::ZERO);
+        for d in &s.disks {
+            assert!(d.available <= d.total, "{d:?}");
+        }
+    }
+}

@@ -1,0 +1,122 @@
+//! The terminal: entering and leaving raw mode and the alternate screen,
+//! drawing each frame as one synchronized update, suspending for Ctrl-Z, and
+//! making sure the terminal is restored however the program ends.
+
+use std::io::{self, BufWriter, Stdout, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crossterm::terminal::{
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
+};
+use crossterm::{cursor, event::DisableMouseCapture, execute, queue};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+use crate::app::AppState;
+
+/// True between `enter` and `restore`: the panic hook and signal paths only
+/// touch the terminal when we changed it.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+
+/// Mouse reporting for clicks and the wheel only (X10 + SGR encoding). Full
+/// motion tracking would send an event per cell the pointer crosses, which
+/// over SSH is traffic for nothing.
+struct EnableMouseClicks;
+
+impl crossterm::Command for EnableMouseClicks {
+    fn write_ansi(&self, f: &mut impl std::fmt::Write) -> std::fmt::Result {
+        f.write_str("\x1b[?1000h\x1b[?1006h")
+    }
+}
+
+/// The terminal while opsdeck owns it.
+pub struct Tui {
+    terminal: Terminal<CrosstermBackend<BufWriter<Stdout>>>,
+    width: u16,
+}
+
+impl Tui {
+    /// Take over the terminal: raw mode, alternate screen, mouse clicks.
+    pub fn enter() -> io::Result<Tui> {
+        enter_modes()?;
+        // One write per frame: a frame is one packet over SSH, not dozens.
+        let backend = CrosstermBackend::new(BufWriter::with_capacity(64 * 1024, io::stdout()));
+        let mut terminal = Terminal::new(backend)?;
+        terminal.clear()?;
+        Ok(Tui { terminal, width: 0 })
+    }
+
+    /// Draw one frame, wrapped in a synchronized update so the terminal
+    /// shows it whole rather than line by line.
+    pub fn draw(&mut self, state: &AppState) -> io::Result<()> {
+        queue!(self.terminal.backend_mut(), BeginSynchronizedUpdate)?;
+        let completed = self.terminal.draw(|frame| crate::ui::render(frame, state))?;
+        self.width = completed.area.width;
+        execute!(self.terminal.backend_mut(), EndSynchronizedUpdate)?;
+        Ok(())
+    }
+
+    /// Width of the last frame, for mouse hit tests.
+    pub fn width(&self) -> u16 {
+        self.width
+    }
+
+    /// Forget what is on screen and repaint it all on the next draw.
+    pub fn clear(&mut self) -> io::Result<()> {
+        self.terminal.clear()
+    }
+
+    /// Ctrl-Z: give the terminal back, stop, and take it again on `fg`.
+    pub fn suspend(&mut self) -> io::Result<()> {
+        restore()?;
+        // SAFETY: raise(3) has no memory-safety preconditions; SIGTSTP's default
+        // action stops the process and execution continues here after SIGCONT.
+        unsafe {
+            libc::raise(libc::SIGTSTP);
+        }
+        enter_modes()?;
+        self.terminal.clear()
+    }
+}
+
+fn enter_modes() -> io::Result<()> {
+    enable_raw_mode()?;
+    ACTIVE.store(true, Ordering::SeqCst);
+    execute!(io::stdout(), EnterAlternateScreen, EnableMouseClicks, cursor::Hide)
+}
+
+/// Give the terminal back: mouse off, main screen, cursor shown, cooked mode.
+/// Safe to call more than once and from the panic hook.
+pub fn restore() -> io::Result<()> {
+    if !ACTIVE.swap(false, Ordering::SeqCst) {
+        return Ok(());
+    }
+    let mut out = io::stdout();
+    // Close a synchronized update a failed draw may have left open.
+    let screen =
+        execute!(out, EndSynchronizedUpdate, DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    let raw = disable_raw_mode();
+    out.flush()?;
+    screen.and(raw)
+}
+
+/// Install the panic hook: on the UI thread a panic restores the terminal and
+/// then prints color-eyre's report on the clean screen. A panic in a
+/// background thread only ends that source; it is logged and the screen stays.
+pub fn install_panic_hook() -> color_eyre::Result<()> {
+    let (panic_hook, eyre_hook) =
+        color_eyre::config::HookBuilder::default().display_env_section(false).into_hooks();
+    eyre_hook.install()?;
+    let panic_hook = panic_hook.into_panic_hook();
+    let main_thread = std::thread::current().id();
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == main_thread {
+            let _ = restore();
+            panic_hook(info);
+        } else {
+            tracing::error!("background task panicked: {info}");
+        }
+    }));
+    Ok(())
+}

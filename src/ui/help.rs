@@ -1,0 +1,54 @@
+//! The help overlay, generated from the live keymap: what a user rebinds is
+//! what help shows.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph};
+
+use super::widgets::pane;
+use crate::action::Action;
+use crate::app::AppState;
+
+/// Every line of help, in order (also used by tests).
+pub fn lines(state: &AppState) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let keymap = state.keymap();
+    let key_w = Action::ALL.iter().map(|a| keymap.describe(*a).chars().count()).max().unwrap_or(8);
+    let mut lines: Vec<Line> = Action::ALL
+        .iter()
+        .map(|&a| {
+            Line::from(vec![
+                Span::styled(format!(" {:>key_w$}  ", keymap.describe(a)), theme.accent),
+                Span::styled(a.description(), theme.text),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines
+        .push(Line::styled(" Mouse: click a tab title to open it; the wheel scrolls the list.", theme.muted));
+    lines.push(Line::styled(" While filtering, typed keys go to the filter.", theme.muted));
+    lines.push(Line::styled(
+        " Keys are rebound in [keys] of the config (see config.example.toml).",
+        theme.muted,
+    ));
+    lines
+}
+
+/// Draw the help overlay centred over `area`.
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState, scroll: u16) {
+    let lines = lines(state);
+    let want_w = lines.iter().map(Line::width).max().unwrap_or(40) as u16 + 4;
+    let want_h = lines.len() as u16 + 2;
+    let [popup] =
+        Layout::horizontal([Constraint::Length(want_w.min(area.width))]).flex(Flex::Center).areas(area);
+    let [popup] =
+        Layout::vertical([Constraint::Length(want_h.min(area.height))]).flex(Flex::Center).areas(popup);
+    let max_scroll = want_h.saturating_sub(popup.height);
+    let title = format!(" Help — {} closes ", state.keymap().describe(Action::ToggleHelp));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(pane(title, &state.theme)).scroll((scroll.min(max_scroll), 0)),
+        popup,
+    );
+}

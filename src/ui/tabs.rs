@@ -1,0 +1,86 @@
+//! The tab bar: numbered titles with badges, and the hit test the mouse uses.
+//! Both come from `labels`, so what is drawn is what is clickable.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::Tab;
+use crate::action::Action;
+use crate::app::AppState;
+use crate::config::Level;
+
+/// One tab's title spans, without separators.
+fn labels(state: &AppState) -> Vec<(Tab, Vec<Span<'static>>)> {
+    Tab::ALL
+        .iter()
+        .map(|&tab| {
+            let style = if tab == state.tab { state.theme.tab_active } else { state.theme.tab_inactive };
+            let mut spans = vec![Span::styled(format!(" {} {} ", tab.number(), tab.title()), style)];
+            if let Some((text, badge_style)) = badge(state, tab) {
+                spans.push(Span::styled(text, badge_style));
+                spans.push(Span::styled(" ", style));
+            }
+            (tab, spans)
+        })
+        .collect()
+}
+
+/// The badge a tab carries once it has data.
+fn badge(state: &AppState, tab: Tab) -> Option<(String, Style)> {
+    match tab {
+        Tab::Metrics => {
+            let (count, level) = state.metrics_breaches()?;
+            Some(match level {
+                Level::Ok => ("✓".to_owned(), state.theme.ok),
+                Level::Warning => (format!("⚠{count}"), state.theme.warning),
+                Level::Critical => (format!("⚠{count}"), state.theme.critical),
+            })
+        }
+        // Tabs 2–5 get their badges with their sources.
+        Tab::Alerts | Tab::Replication | Tab::Backups | Tab::Logs => None,
+    }
+}
+
+const SEPARATOR: &str = "│";
+
+/// Draw the tab bar with a help hint on the right.
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
+    let mut spans = Vec::new();
+    for (i, (_, label)) in labels(state).into_iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::styled(SEPARATOR, state.theme.border));
+        }
+        spans.extend(label);
+    }
+    let used: usize = spans.iter().map(Span::width).sum();
+    let hint = format!("{} help ", first_key(state, Action::ToggleHelp));
+    if used + hint.len() < usize::from(area.width) {
+        let pad = usize::from(area.width) - used - hint.chars().count();
+        spans.push(Span::raw(" ".repeat(pad)));
+        spans.push(Span::styled(hint, state.theme.muted));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn first_key(state: &AppState, action: Action) -> String {
+    state.keymap().keys_for(action).first().map_or_else(|| "?".into(), ToString::to_string)
+}
+
+/// The tab whose title is at column `x` of the tab bar.
+pub fn tab_at(state: &AppState, x: u16, width: u16) -> Option<Tab> {
+    let mut start = 0usize;
+    for (i, (tab, label)) in labels(state).into_iter().enumerate() {
+        if i > 0 {
+            start += SEPARATOR.chars().count();
+        }
+        let end = start + label.iter().map(Span::width).sum::<usize>();
+        if (start..end).contains(&usize::from(x)) && x < width {
+            return Some(tab);
+        }
+        start = end;
+    }
+    None
+}
