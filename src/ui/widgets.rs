@@ -78,13 +78,24 @@ pub fn labeled_rate_chart(
     let [label_area, chart] = Layout::vertical([Constraint::Length(1), Constraint::Fill(1)]).areas(area);
     let now = history.latest().map_or_else(|| "-".into(), format::rate);
     let peak = history.max().map_or_else(|| "-".into(), format::rate);
-    let line = Line::from(vec![
-        Span::styled(format!(" {label} "), state.theme.muted),
-        Span::styled(now, style),
-        Span::styled(format!("  peak {peak}"), state.theme.muted),
-    ]);
+    let mut spans = vec![Span::styled(format!(" {label} "), state.theme.muted), Span::styled(now, style)];
+    let peak = format!(" peak {peak}");
+    // The peak is context; the current rate must never be the part cut off.
+    if spans.iter().map(Span::width).sum::<usize>() + peak.len() <= usize::from(area.width) {
+        spans.push(Span::styled(peak, state.theme.muted));
+    }
+    let line = Line::from(spans);
     frame.render_widget(Paragraph::new(line), label_area);
     history_chart(frame, chart, state, history, style, None);
+}
+
+/// A bar as two spans: the filled part in `style`, the rest as faint dots so
+/// an empty bar still reads as a bar.
+pub fn bar_spans(percent: f64, width: usize, style: Style, theme: &Theme) -> [Span<'static>; 2] {
+    let full = bar(percent, width);
+    let filled = full.trim_end_matches(' ');
+    let rest = width - filled.chars().count();
+    [Span::styled(filled.to_owned(), style), Span::styled("·".repeat(rest), theme.border)]
 }
 
 /// A horizontal bar of `width` cells, `percent` full, in eighths of a cell.

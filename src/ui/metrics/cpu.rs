@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::app::AppState;
-use crate::ui::widgets::{bar, history_chart, level_style, pane};
+use crate::ui::widgets::{bar_spans, history_chart, level_style, pane};
 
 /// One core as `12 ██▌    34` : index, bar, percent.
 const CORE_BAR: usize = 6;
@@ -30,7 +30,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let rows = usize::from(inner.height.max(1));
     let cores = &node.cpu_per_core;
     let label_w = (cores.len().saturating_sub(1)).to_string().len();
-    let entry_w = label_w + 1 + CORE_BAR + 5;
+    let entry_w = label_w + 2 + CORE_BAR + 4;
     let columns = cores.len().div_ceil(rows);
     let roomy = columns * entry_w <= usize::from(inner.width) * 3 / 5;
     // Many cores on a small pane: one shaded cell per core instead of a bar.
@@ -45,10 +45,12 @@ pub(super) fn render(frame: &mut Frame, area: Rect, state: &AppState) {
                 let pct = f64::from(cores[i]);
                 let style = level_style(theme, threshold.level(pct), theme.chart_cpu);
                 if roomy {
+                    let [filled, empty] = bar_spans(pct, CORE_BAR, style, theme);
                     vec![
-                        Span::styled(format!(" {i:>label_w$}"), theme.muted),
-                        Span::styled(bar(pct, CORE_BAR), style),
-                        Span::styled(format!("{pct:>3.0}% "), theme.text),
+                        Span::styled(format!(" {i:>label_w$} "), theme.muted),
+                        filled,
+                        empty,
+                        Span::styled(format!("{pct:>3.0}%"), theme.text),
                     ]
                 } else {
                     vec![Span::styled(shade(pct).to_string(), style), Span::raw(" ")]

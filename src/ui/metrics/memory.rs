@@ -10,7 +10,7 @@ use crate::config::Threshold;
 use crate::model::metrics::MemoryStat;
 use crate::theme::Theme;
 use crate::ui::format;
-use crate::ui::widgets::{bar, history_chart, level_style, pane};
+use crate::ui::widgets::{bar_spans, history_chart, level_style, pane};
 
 pub(super) fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let theme = &state.theme;
@@ -49,10 +49,12 @@ fn usage_line(
     let numbers =
         format!(" {}/{} {pct:>3.0}%", format::bytes(stat.used as f64), format::bytes(stat.total as f64));
     let bar_w = width.saturating_sub(label.len() + 1 + numbers.chars().count());
+    let [filled, empty] = bar_spans(pct, bar_w, style, theme);
     Line::from(vec![
         Span::styled(label, theme.muted),
         Span::raw(" "),
-        Span::styled(bar(pct, bar_w), style),
+        filled,
+        empty,
         Span::styled(numbers, level_style(theme, threshold.level(pct), theme.text)),
     ])
 }

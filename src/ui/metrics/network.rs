@@ -16,25 +16,23 @@ pub(super) fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let Some(node) = &state.node else { return };
 
     let (table_area, charts) = table_and_charts(inner, node.networks.len());
-    let header = Row::new(["INTERFACE", "RX", "TX", "RX TOTAL", "TX TOTAL"]).style(theme.header);
+    // Totals since boot only when the rates leave room for the names.
+    let totals = inner.width >= 56;
+    let mut header = vec!["INTERFACE", "RX", "TX"];
+    let mut widths = vec![Constraint::Fill(1), Constraint::Length(8), Constraint::Length(8)];
+    if totals {
+        header.extend(["RX TOTAL", "TX TOTAL"]);
+        widths.extend([Constraint::Length(8), Constraint::Length(8)]);
+    }
+    let header = Row::new(header).style(theme.header);
     let rows = node.networks.iter().map(|n| {
         let style = if n.is_loopback() { theme.muted } else { theme.text };
-        Row::new([
-            n.name.clone(),
-            format::rate(n.rx_per_sec),
-            format::rate(n.tx_per_sec),
-            format::bytes(n.rx_total as f64),
-            format::bytes(n.tx_total as f64),
-        ])
-        .style(style)
+        let mut cells = vec![n.name.clone(), format::rate(n.rx_per_sec), format::rate(n.tx_per_sec)];
+        if totals {
+            cells.extend([format::bytes(n.rx_total as f64), format::bytes(n.tx_total as f64)]);
+        }
+        Row::new(cells).style(style)
     });
-    let widths = [
-        Constraint::Fill(1),
-        Constraint::Length(7),
-        Constraint::Length(7),
-        Constraint::Length(8),
-        Constraint::Length(8),
-    ];
     frame.render_widget(Table::new(rows, widths).header(header), table_area);
     if let Some((left, right)) = charts {
         labeled_rate_chart(frame, left, state, "rx", &state.history.net_rx, theme.chart_net_rx);

@@ -46,10 +46,10 @@ pub(super) fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         let cpu = f64::from(p.cpu);
         let row = Row::new([
             format!("{:>7}", p.pid),
-            p.name.clone(),
             format!("{cpu:>5.1}"),
             format!("{:>6}", format::bytes(p.memory as f64)),
             format!("{:>5.1}", p.memory as f64 * 100.0 / mem_total),
+            p.name.clone(),
         ]);
         if i == list.selected {
             row.style(theme.selection)
@@ -60,19 +60,21 @@ pub(super) fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let header_style = |sort: Option<ProcessSort>| {
         if sort == Some(list.sort) { theme.header.patch(theme.accent) } else { theme.header }
     };
+    // Numbers first and the name last, as top and htop do: the eye finds
+    // the figures in the same place at any width.
     let header = Row::new([
         Span::styled("    PID", header_style(None)),
-        Span::styled("NAME", header_style(None)),
         Span::styled(" CPU%", header_style(Some(ProcessSort::Cpu))),
         Span::styled("   MEM", header_style(Some(ProcessSort::Memory))),
         Span::styled(" MEM%", header_style(Some(ProcessSort::Memory))),
+        Span::styled("NAME", header_style(None)),
     ]);
     let widths = [
         Constraint::Length(7),
-        Constraint::Fill(1),
         Constraint::Length(5),
         Constraint::Length(6),
         Constraint::Length(5),
+        Constraint::Fill(1),
     ];
     frame.render_widget(Table::new(rows, widths).header(header), inner);
 }

@@ -1,0 +1,81 @@
+//! The config as users meet it: the shipped example is the defaults, and each
+//! file in tests/invalid_configs/ fails with the message its first line names.
+
+use std::path::Path;
+
+use opsdeck::config::{self, Config};
+
+#[test]
+fn the_example_config_parses_to_exactly_the_defaults() {
+    let parsed =
+        config::parse(config::EXAMPLE, Path::new("config.example.toml")).unwrap_or_else(|e| panic!("{e}"));
+    // Field by field first, so a difference names the option.
+    let d = Config::default();
+    assert_eq!(parsed.read_only, d.read_only, "read_only");
+    assert_eq!(parsed.theme, d.theme, "theme");
+    assert_eq!(parsed.refresh, d.refresh, "refresh");
+    assert_eq!(parsed.metrics, d.metrics, "[metrics]");
+    assert_eq!(parsed.keys, d.keys, "[keys]");
+    assert_eq!(parsed, d);
+}
+
+#[test]
+fn the_example_documents_every_action_in_keys() {
+    for action in opsdeck::action::Action::ALL {
+        let line = format!("\n{} = ", action.config_name());
+        assert!(config::EXAMPLE.contains(&line), "config.example.toml lacks [keys] {}", action.config_name());
+    }
+}
+
+#[test]
+fn the_commented_snippets_in_the_example_are_valid_config() {
+    // Uncomment the backend tables: they must parse, so the example never
+    // teaches a snippet the parser rejects.
+    let uncommented: String = config::EXAMPLE
+        .lines()
+        .map(|l| match l.strip_prefix("# ") {
+            Some(rest) if rest.starts_with("[[") || is_assignment(rest) => rest,
+            _ => l,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let c = config::parse(&uncommented, Path::new("uncommented")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((c.alertmanager.len(), c.prometheus.len(), c.clusters.len()), (1, 1, 1));
+    assert_eq!((c.backups.len(), c.logs.len()), (1, 1));
+}
+
+fn is_assignment(line: &str) -> bool {
+    line.split_once(" = ").is_some_and(|(key, _)| key.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+}
+
+#[test]
+fn every_invalid_config_fails_with_its_message_and_position() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let src = std::fs::read_to_string(&path).unwrap();
+        let expect = src
+            .lines()
+            .next()
+            .and_then(|l| l.strip_prefix("# expect: "))
+            .unwrap_or_else(|| panic!("{}: first line must be `# expect: <message>`", path.display()));
+        let err = match config::parse(&src, &path) {
+            Ok(_) => panic!("{} parsed but should fail with {expect:?}", path.display()),
+            Err(e) => e,
+        };
+        let shown = err.to_string();
+        let first_line = shown.lines().next().unwrap_or_default();
+        assert!(first_line.starts_with(&path.display().to_string()), "{first_line}");
+        assert!(
+            first_line.contains(expect),
+            "{}:\n  expected: {expect}\n  got:      {first_line}",
+            path.display()
+        );
+        // Every error points at a line, and quotes it with a caret.
+        assert!(err.position.is_some(), "{shown}");
+        assert!(shown.contains(" | ") && shown.contains('^'), "{shown}");
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} invalid configs");
+}
