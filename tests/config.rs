@@ -79,3 +79,12 @@ fn every_invalid_config_fails_with_its_message_and_position() {
     }
     assert!(checked >= 10, "only {checked} invalid configs");
 }
+
+#[test]
+fn the_readme_keymap_names_every_action() {
+    let readme = include_str!("../README.md");
+    for action in opsdeck::action::Action::ALL {
+        let name = format!("`{}`", action.config_name());
+        assert!(readme.contains(&name), "README.md's key table lacks {name}");
+    }
+}
