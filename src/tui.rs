@@ -42,9 +42,10 @@ impl Tui {
         enter_modes()?;
         // One write per frame: a frame is one packet over SSH, not dozens.
         let backend = CrosstermBackend::new(BufWriter::with_capacity(64 * 1024, io::stdout()));
-        let mut terminal = Terminal::new(backend)?;
-        terminal.clear()?;
-        Ok(Tui { terminal, width: 0 })
+        let terminal = Terminal::new(backend)?;
+        let mut tui = Tui { terminal, width: 0 };
+        tui.clear()?;
+        Ok(tui)
     }
 
     /// Draw one frame, wrapped in a synchronized update so the terminal
@@ -64,11 +65,20 @@ impl Tui {
 
     /// Forget what is on screen and repaint it all on the next draw.
     pub fn clear(&mut self) -> io::Result<()> {
-        self.terminal.clear()
+        // Not `Terminal::clear`: it asks the terminal for the cursor position
+        // and fails after 2 s when no answer comes (some terminals never
+        // answer, slow links answer late). Resizing to the same size clears
+        // and resets the back buffer without asking.
+        let size = self.terminal.size()?;
+        self.terminal.resize(ratatui::layout::Rect::new(0, 0, size.width, size.height))
     }
 
     /// Ctrl-Z: give the terminal back, stop, and take it again on `fg`.
-    pub fn suspend(&mut self) -> io::Result<()> {
+    /// Returns false, changing nothing, when no shell could resume us.
+    pub fn suspend(&mut self) -> io::Result<bool> {
+        if !has_job_control() {
+            return Ok(false);
+        }
         restore()?;
         // SAFETY: raise(3) has no memory-safety preconditions; SIGTSTP's default
         // action stops the process and execution continues here after SIGCONT.
@@ -76,8 +86,18 @@ impl Tui {
             libc::raise(libc::SIGTSTP);
         }
         enter_modes()?;
-        self.terminal.clear()
+        self.clear()?;
+        Ok(true)
     }
+}
+
+/// Whether a job-control shell is there to `fg` us. Started straight from
+/// `ssh -t host opsdeck` or a PTY, our parent is in another session, the
+/// kernel discards SIGTSTP for the orphaned process group, and a suspend
+/// would only flicker the screen.
+fn has_job_control() -> bool {
+    // SAFETY: getsid(2) and getppid(2) only read process attributes.
+    unsafe { libc::getsid(libc::getppid()) == libc::getsid(0) }
 }
 
 fn enter_modes() -> io::Result<()> {

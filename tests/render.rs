@@ -91,3 +91,18 @@ fn every_theme_renders() {
         assert!(screen.contains("Processes"), "{theme}");
     }
 }
+
+#[test]
+fn a_failing_source_keeps_its_last_data_and_says_how_old_it_is() {
+    let mut state = fixture::state();
+    let failed_at = state.now + std::time::Duration::from_secs(5);
+    state.apply_update(opsdeck::sources::Update {
+        source: "node",
+        at: failed_at,
+        result: Err("cannot read /proc/stat: permission denied".into()),
+    });
+    state.now = failed_at + std::time::Duration::from_secs(60);
+    let screen = render(&state, 160, 48);
+    assert!(screen.contains("node ✗ data 1m old: cannot read /proc/stat"), "{screen}");
+    assert!(screen.contains("CPU 71.0%"), "the last good sample stays on screen: {screen}");
+}

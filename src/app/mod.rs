@@ -102,7 +102,11 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
         }
         match effect {
             Effect::Quit => break Ok(Exit::Quit),
-            Effect::Suspend => tui.suspend()?,
+            Effect::Suspend => {
+                if !tui.suspend()? {
+                    state.notify("no job-control shell to return to: suspend is unavailable here");
+                }
+            }
             Effect::Repaint => tui.clear()?,
             Effect::None => {}
         }

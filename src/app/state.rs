@@ -11,7 +11,7 @@ use crate::action::Action;
 use crate::config::{Config, Keymap, Level};
 use crate::model::history::History;
 use crate::model::metrics::NodeSample;
-use crate::sources::{Payload, SourceHealth, Update};
+use crate::sources::{HealthStatus, Payload, SourceHealth, Update};
 use crate::theme::Theme;
 use crate::ui::Tab;
 
@@ -111,7 +111,12 @@ pub struct AppState {
     pub editing_filter: bool,
     /// The state store's file, once open.
     pub store_path: Option<PathBuf>,
+    /// A short message for the status bar, and when it was posted.
+    pub notice: Option<(Instant, String)>,
 }
+
+/// How long a notice stays in the status bar.
+pub const NOTICE_FOR: Duration = Duration::from_secs(5);
 
 impl AppState {
     /// A fresh state before any source has reported.
@@ -143,7 +148,22 @@ impl AppState {
             overlay: None,
             editing_filter: false,
             store_path: None,
+            notice: None,
         }
+    }
+
+    /// Show `message` in the status bar for a few seconds.
+    pub fn notify(&mut self, message: &str) {
+        tracing::info!("{message}");
+        self.notice = Some((self.now, message.to_owned()));
+    }
+
+    /// The notice to show now, if one is fresh.
+    pub fn current_notice(&self) -> Option<&str> {
+        self.notice
+            .as_ref()
+            .filter(|(at, _)| self.now.saturating_duration_since(*at) < NOTICE_FOR)
+            .map(|(_, m)| m.as_str())
     }
 
     /// The keymap in force.
@@ -154,7 +174,14 @@ impl AppState {
     /// Fold one source update into the state.
     pub fn apply_update(&mut self, update: Update) {
         let outcome = update.result.as_ref().map(|_| ()).map_err(String::as_str);
-        if let Some((_, h)) = self.health.iter_mut().find(|(name, _)| *name == update.source) {
+        if let Some((name, h)) = self.health.iter_mut().find(|(name, _)| *name == update.source) {
+            // Log transitions, not every poll: the log says when a source broke and mended.
+            let was_failing = matches!(h.status(update.at), HealthStatus::Failing { .. });
+            match outcome {
+                Err(e) if !was_failing => tracing::warn!(source = %name, "failing: {e}"),
+                Ok(()) if was_failing => tracing::info!(source = %name, "recovered"),
+                _ => {}
+            }
             h.record(update.at, outcome);
         }
         match update.result {

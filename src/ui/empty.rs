@@ -2,7 +2,7 @@
 //! polled by this build yet): what to configure, and the snippet that does it.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
 
@@ -90,10 +90,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, tab: Tab) {
         Span::styled(" (`opsdeck config init` writes a commented example):", theme.muted),
     ]));
     text.push(Line::raw(""));
-    let [prose, snippet] =
-        Layout::vertical([Constraint::Length(text.len() as u16 + 2), Constraint::Fill(1)]).areas(inner);
-    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), prose);
-    let code: Vec<Line> =
-        es.snippet.lines().map(|l| Line::styled(format!("    {l}"), theme.accent)).collect();
-    frame.render_widget(Paragraph::new(code), snippet);
+    // One paragraph, so wrapped prose pushes the snippet down instead of
+    // being clipped by a height computed from unwrapped lines.
+    text.extend(es.snippet.lines().map(|l| Line::styled(format!("    {l}"), theme.accent)));
+    frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }), inner);
 }

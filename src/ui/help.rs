@@ -45,7 +45,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, scroll: u16) {
     let [popup] =
         Layout::vertical([Constraint::Length(want_h.min(area.height))]).flex(Flex::Center).areas(popup);
     let max_scroll = want_h.saturating_sub(popup.height);
-    let title = format!(" Help — {} closes ", state.keymap().describe(Action::ToggleHelp));
+    let keys = state.keymap();
+    let mut title = format!(" Help — {} closes ", keys.describe(Action::ToggleHelp));
+    if max_scroll > 0 {
+        let first = |a: Action| keys.keys_for(a).last().map_or_else(|| "?".to_owned(), ToString::to_string);
+        title.push_str(&format!("· {}/{} scroll ", first(Action::Down), first(Action::Up)));
+    }
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(pane(title, &state.theme)).scroll((scroll.min(max_scroll), 0)),

@@ -74,6 +74,14 @@ impl Tab {
         Tab::ALL[(self.index() + Tab::ALL.len() - 1) % Tab::ALL.len()]
     }
 
+    /// A shorter title for narrow screens.
+    pub fn short_title(self) -> &'static str {
+        match self {
+            Tab::Replication => "Repl",
+            other => other.title(),
+        }
+    }
+
     /// Its number key, 1-based.
     pub fn number(self) -> usize {
         self.index() + 1

@@ -30,6 +30,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         };
         left.push(Span::styled(format!("{name} {mark}{detail}"), style));
     }
+    if let Some(notice) = state.current_notice() {
+        left.push(Span::styled(format!("  {notice}"), theme.accent));
+    }
     let right = format!(" {} │ {} ", state.theme.name, state.clock);
     let used: usize = left.iter().map(Span::width).sum();
     let width = usize::from(area.width);

@@ -12,13 +12,17 @@ use crate::action::Action;
 use crate::app::AppState;
 use crate::config::Level;
 
-/// One tab's title spans, without separators.
-fn labels(state: &AppState) -> Vec<(Tab, Vec<Span<'static>>)> {
+/// Below this width the tab bar uses short titles so all five fit with badges.
+const COMPACT_BELOW: u16 = 72;
+
+/// One tab's title spans, without separators, for a bar `width` wide.
+fn labels(state: &AppState, width: u16) -> Vec<(Tab, Vec<Span<'static>>)> {
     Tab::ALL
         .iter()
         .map(|&tab| {
             let style = if tab == state.tab { state.theme.tab_active } else { state.theme.tab_inactive };
-            let mut spans = vec![Span::styled(format!(" {} {} ", tab.number(), tab.title()), style)];
+            let title = if width < COMPACT_BELOW { tab.short_title() } else { tab.title() };
+            let mut spans = vec![Span::styled(format!(" {} {title} ", tab.number()), style)];
             if let Some((text, badge_style)) = badge(state, tab) {
                 spans.push(Span::styled(text, badge_style));
                 spans.push(Span::styled(" ", style));
@@ -49,7 +53,7 @@ const SEPARATOR: &str = "│";
 /// Draw the tab bar with a help hint on the right.
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let mut spans = Vec::new();
-    for (i, (_, label)) in labels(state).into_iter().enumerate() {
+    for (i, (_, label)) in labels(state, area.width).into_iter().enumerate() {
         if i > 0 {
             spans.push(Span::styled(SEPARATOR, state.theme.border));
         }
@@ -72,7 +76,7 @@ fn first_key(state: &AppState, action: Action) -> String {
 /// The tab whose title is at column `x` of the tab bar.
 pub fn tab_at(state: &AppState, x: u16, width: u16) -> Option<Tab> {
     let mut start = 0usize;
-    for (i, (tab, label)) in labels(state).into_iter().enumerate() {
+    for (i, (tab, label)) in labels(state, width).into_iter().enumerate() {
         if i > 0 {
             start += SEPARATOR.chars().count();
         }
