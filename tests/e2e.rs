@@ -374,3 +374,89 @@ fn tab_bar_fits_the_minimum_width() {
     s.send("q");
     assert_eq!(s.wait_exit(), 0);
 }
+
+#[test]
+fn clicking_a_tab_title_opens_it() {
+    let sandbox = Sandbox::new();
+    let mut s = sandbox.spawn(&[]);
+    let first = wait_first_frame(&s);
+    let tab_bar = first.lines().next().unwrap_or_default();
+    let byte = tab_bar.find("3 Replication").expect("tab title");
+    // Byte offset to a 1-based column: the bar before it holds multi-byte marks.
+    let col = tab_bar[..byte].chars().count() + 2;
+    // SGR mouse encoding: press and release of button 0 at (col, row 1).
+    s.send(format!("\x1b[<0;{col};1M\x1b[<0;{col};1m"));
+    s.wait_for_text("[[clusters]]");
+    s.send("q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
+#[test]
+fn internal_log_opens_with_a_key_and_goes_to_a_file() {
+    let sandbox = Sandbox::new();
+    let mut s = sandbox.spawn(&[]);
+    wait_first_frame(&s);
+    s.send("L");
+    s.wait_for("the internal log with the start-up line", |t| {
+        t.contains("opsdeck log") && t.contains("starting")
+    });
+    let log = sandbox.path().join("data/opsdeck/opsdeck.log");
+    s.wait_for_cond("the log file to hold the start-up line", || {
+        std::fs::read_to_string(&log).is_ok_and(|text| text.contains("starting"))
+    });
+    s.send("q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
+#[test]
+fn the_state_store_is_created_on_first_run() {
+    let sandbox = Sandbox::new();
+    let mut s = sandbox.spawn(&[]);
+    wait_first_frame(&s);
+    s.wait_for_text("store ✓");
+    let db = sandbox.path().join("data/opsdeck/state.db");
+    assert!(db.is_file(), "{} missing", db.display());
+    s.send("q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
+#[test]
+fn no_color_selects_mono_and_an_explicit_theme_wins() {
+    let sandbox = Sandbox::new();
+    let mut s = sandbox.spawn_with(&[], &[("NO_COLOR", "1")]);
+    wait_first_frame(&s);
+    s.wait_for_text("mono │");
+    s.wait_for_text("PID");
+    let raw = String::from_utf8_lossy(&s.raw()).into_owned();
+    assert!(!raw.contains("\x1b[38;"), "NO_COLOR run set a foreground colour");
+    s.send("q");
+    assert_eq!(s.wait_exit(), 0);
+    drop(s);
+
+    let mut s = sandbox.spawn_with(&["--theme", "light"], &[("NO_COLOR", "1")]);
+    wait_first_frame(&s);
+    s.wait_for_text("light │");
+    s.send("q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
+#[test]
+fn an_unknown_theme_is_a_config_error() {
+    let sandbox = Sandbox::new();
+    let out = sandbox.command(["--theme", "neon"]).stdin(Stdio::null()).output().expect("run");
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no such theme; built in: dark, light, high-contrast, mono"), "{err}");
+}
+
+#[test]
+fn completions_and_man_page() {
+    let sandbox = Sandbox::new();
+    for args in [&["completions", "bash"][..], &["man"][..]] {
+        let out = sandbox.command(args).stdin(Stdio::null()).output().expect("run");
+        assert!(out.status.success(), "{args:?}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        // roff escapes the dash in "read-only"; the subcommand name is plain.
+        assert!(text.contains("opsdeck") && text.contains("completions"), "{args:?}: {text}");
+    }
+}
