@@ -50,6 +50,8 @@ pub enum Action {
     SortByCpu,
     /// Sort processes by memory use.
     SortByMemory,
+    /// Show or hide kernel threads in the process list.
+    ToggleKernelThreads,
     /// Filter the list (type, Enter to keep, Esc to clear).
     Filter,
     /// Close the open overlay, or clear the filter.
@@ -58,7 +60,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::Quit,
         Action::Suspend,
         Action::Redraw,
@@ -79,6 +81,7 @@ impl Action {
         Action::Bottom,
         Action::SortByCpu,
         Action::SortByMemory,
+        Action::ToggleKernelThreads,
         Action::Filter,
         Action::Back,
     ];
@@ -106,6 +109,7 @@ impl Action {
             Action::Bottom => "last row",
             Action::SortByCpu => "sort processes by CPU",
             Action::SortByMemory => "sort processes by memory",
+            Action::ToggleKernelThreads => "show/hide kernel threads",
             Action::Filter => "filter processes (Enter keeps, Esc clears)",
             Action::Back => "close overlay / clear filter",
         }

@@ -37,6 +37,8 @@ pub struct ProcessList {
     pub selected: usize,
     /// The pid the selection follows.
     pub selected_pid: Option<u32>,
+    /// Whether kernel threads are listed.
+    pub show_kernel_threads: bool,
 }
 
 impl ProcessList {
@@ -44,6 +46,7 @@ impl ProcessList {
     pub fn rebuild(&mut self, all: &[ProcessStat]) {
         let needle = self.filter.to_lowercase();
         self.rows = (0..all.len())
+            .filter(|&i| self.show_kernel_threads || !all[i].kernel_thread)
             .filter(|&i| {
                 needle.is_empty()
                     || all[i].name.to_lowercase().contains(&needle)
@@ -88,7 +91,19 @@ mod tests {
     use super::*;
 
     fn p(pid: u32, name: &str, cpu: f32, memory: u64) -> ProcessStat {
-        ProcessStat { pid, name: name.into(), cpu, memory }
+        ProcessStat { pid, name: name.into(), cpu, memory, kernel_thread: false }
+    }
+
+    #[test]
+    fn kernel_threads_are_hidden_unless_asked_for() {
+        let mut all = vec![p(1, "init", 0.0, 10), p(2, "kthreadd", 0.0, 0)];
+        all[1].kernel_thread = true;
+        let mut l = ProcessList::default();
+        l.rebuild(&all);
+        assert_eq!(names(&l, &all), ["init"]);
+        l.show_kernel_threads = true;
+        l.rebuild(&all);
+        assert_eq!(names(&l, &all), ["init", "kthreadd"]);
     }
 
     fn names(list: &ProcessList, all: &[ProcessStat]) -> Vec<String> {

@@ -283,6 +283,10 @@ impl AppState {
             Action::ToggleInternalLog => self.overlay = Some(Overlay::InternalLog),
             Action::SortByCpu => self.set_sort(ProcessSort::Cpu),
             Action::SortByMemory => self.set_sort(ProcessSort::Memory),
+            Action::ToggleKernelThreads => {
+                self.processes.show_kernel_threads = !self.processes.show_kernel_threads;
+                self.rebuild_processes();
+            }
             Action::Filter if self.tab == Tab::Metrics => self.editing_filter = true,
             Action::Back if !self.processes.filter.is_empty() => self.set_filter(String::new()),
             Action::Up => self.move_selection(-1),

@@ -185,7 +185,7 @@ pub struct Keymap {
 }
 
 /// The built-in bindings; `config.example.toml` lists the same.
-const DEFAULT_BINDINGS: [(Action, &[&str]); 22] = [
+const DEFAULT_BINDINGS: [(Action, &[&str]); 23] = [
     (Action::Quit, &["q", "ctrl-c"]),
     (Action::Suspend, &["ctrl-z"]),
     (Action::Redraw, &["ctrl-l"]),
@@ -206,6 +206,7 @@ const DEFAULT_BINDINGS: [(Action, &[&str]); 22] = [
     (Action::Bottom, &["end", "G"]),
     (Action::SortByCpu, &["c"]),
     (Action::SortByMemory, &["m"]),
+    (Action::ToggleKernelThreads, &["K"]),
     (Action::Filter, &["/"]),
     (Action::Back, &["esc"]),
 ];

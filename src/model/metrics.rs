@@ -102,6 +102,8 @@ pub struct ProcessStat {
     pub cpu: f32,
     /// Resident memory in bytes.
     pub memory: u64,
+    /// A kernel thread (hidden unless asked for, as htop does).
+    pub kernel_thread: bool,
 }
 
 fn percent(part: u64, whole: u64) -> f64 {

@@ -75,6 +75,8 @@ impl NodeCollector {
                     name: p.name().to_string_lossy().into_owned(),
                     cpu: p.cpu_usage(),
                     memory: p.memory(),
+                    // Linux kernel threads are children of kthreadd (pid 2).
+                    kernel_thread: p.pid().as_u32() == 2 || p.parent().is_some_and(|pp| pp.as_u32() == 2),
                 })
                 .collect(),
         })
@@ -125,7 +127,8 @@ impl NodeCollector {
 }
 
 fn process_refresh() -> ProcessRefreshKind {
-    ProcessRefreshKind::nothing().with_cpu().with_memory()
+    // Threads are not processes here (top and htop list processes too).
+    ProcessRefreshKind::nothing().with_cpu().with_memory().without_tasks()
 }
 
 fn disk_refresh() -> DiskRefreshKind {
