@@ -106,3 +106,26 @@ fn a_failing_source_keeps_its_last_data_and_says_how_old_it_is() {
     assert!(screen.contains("node ✗ data 1m old: cannot read /proc/stat"), "{screen}");
     assert!(screen.contains("CPU 71.0%"), "the last good sample stays on screen: {screen}");
 }
+
+#[test]
+fn the_first_sample_draws_a_full_frame_and_says_cpu_is_being_measured() {
+    let epoch = std::time::Instant::now();
+    let theme = opsdeck::theme::Theme::load("dark", None, true).unwrap();
+    let mut state = opsdeck::app::AppState::new(Config::default(), None, theme, "testhost".into(), epoch);
+    let mut first = fixture::sample(epoch, 0, 10);
+    first.warming_up = true;
+    state.apply_update(opsdeck::sources::Update {
+        source: "node",
+        at: epoch,
+        result: Ok(opsdeck::sources::Payload::Node(Box::new(first))),
+    });
+    let screen = render(&state, 120, 40);
+    assert!(screen.contains("CPU measuring…"), "{screen}");
+    assert!(
+        screen.contains("PID") && screen.contains("postgres"),
+        "the process list is there at once: {screen}"
+    );
+    assert!(screen.contains("mem ") && screen.contains("/var/lib/postgresql"), "{screen}");
+    assert!(!screen.contains("M/s"), "no rate from a single reading: {screen}");
+    assert!(state.history.cpu.is_empty() && state.history.memory.len() == 1);
+}

@@ -5,7 +5,7 @@
 mod processes;
 mod state;
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use crossterm::event::{Event, EventStream, KeyEventKind};
 use futures::StreamExt;
@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 pub use processes::{ProcessList, ProcessSort};
 pub use state::{AppState, Effect, NodeHistory, Overlay};
 
-use crate::sources::{Payload, Update};
+use crate::sources::{Payload, Update, next_wall_second};
 use crate::store::{SessionInfo, StoreInfo};
 use crate::tui::Tui;
 
@@ -39,6 +39,10 @@ impl Exit {
     }
 }
 
+/// How long a redraw caused by data (not by a key) waits for more data, so
+/// the clock and the pollers that tick with it share one frame.
+const COALESCE: Duration = Duration::from_millis(40);
+
 /// Things the loop needs besides the state.
 pub struct RunOptions {
     /// Where the state store lives; `None` runs without one.
@@ -58,7 +62,8 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
-    let mut clock = tokio::time::interval_at(next_second(), Duration::from_secs(1));
+    let mut clock =
+        tokio::time::interval_at(next_wall_second(Duration::from_millis(5)), Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
 
     tick_clock(&mut state);
@@ -82,16 +87,24 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
     drop(tx);
 
     let mut store: Option<StoreInfo> = None;
+    // Keys redraw at once; data redraws wait until this deadline.
+    let mut draw_at: Option<tokio::time::Instant> = None;
     let exit = loop {
         let mut effect = Effect::None;
+        let mut input = false;
+        let deadline = draw_at.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
         tokio::select! {
             ev = events.next() => match ev {
-                Some(Ok(ev)) => effect = handle_event(&mut state, &ev, tui.width()),
+                Some(Ok(ev)) => {
+                    input = true;
+                    effect = handle_event(&mut state, &ev, tui.width());
+                }
                 Some(Err(e)) => break Err(e),
                 None => break Ok(Exit::Quit), // the terminal went away
             },
             Some(update) = updates.recv() => fold(&mut state, &mut store, update),
             _ = clock.tick() => tick_clock(&mut state),
+            () = tokio::time::sleep_until(deadline), if draw_at.is_some() => {}
             _ = sigterm.recv() => break Ok(Exit::Signal(libc::SIGTERM)),
             _ = sighup.recv() => break Ok(Exit::Signal(libc::SIGHUP)),
             _ = sigint.recv() => break Ok(Exit::Signal(libc::SIGINT)),
@@ -111,7 +124,13 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
             Effect::None => {}
         }
         state.now = Instant::now();
-        tui.draw(&state)?;
+        let due = draw_at.is_some_and(|t| t <= tokio::time::Instant::now());
+        if input || due || effect != Effect::None {
+            tui.draw(&state)?;
+            draw_at = None;
+        } else if draw_at.is_none() {
+            draw_at = Some(tokio::time::Instant::now() + COALESCE);
+        }
     };
     cancel.cancel();
     if let Some(info) = store {
@@ -144,11 +163,4 @@ fn handle_event(state: &mut AppState, ev: &Event, width: u16) -> Effect {
 fn tick_clock(state: &mut AppState) {
     state.now = Instant::now();
     state.clock = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
-}
-
-/// The next wall-clock second, so the clock in the status bar ticks in step.
-fn next_second() -> tokio::time::Instant {
-    let into = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let wait = Duration::from_nanos(u64::from(1_000_000_000 - into)) + Duration::from_millis(5);
-    tokio::time::Instant::now() + wait
 }

@@ -64,8 +64,11 @@ impl NodeHistory {
     }
 
     fn push(&mut self, s: &NodeSample) {
-        self.cpu.push(s.at, f64::from(s.cpu_total));
         self.memory.push(s.at, s.memory.percent());
+        if s.warming_up {
+            return; // CPU and rates are not measured yet
+        }
+        self.cpu.push(s.at, f64::from(s.cpu_total));
         let nets = s.networks.iter().filter(|n| !n.is_loopback());
         let (rx, tx) = nets.fold((0.0, 0.0), |(rx, tx), n| (rx + n.rx_per_sec, tx + n.tx_per_sec));
         self.net_rx.push(s.at, rx);
@@ -342,13 +345,10 @@ impl AppState {
     pub fn metrics_breaches(&self) -> Option<(usize, Level)> {
         let node = self.node.as_ref()?;
         let t = &self.config.metrics.thresholds;
-        let levels = [
-            t.cpu.level(f64::from(node.cpu_total)),
-            t.memory.level(node.memory.percent()),
-            t.swap.level(node.swap.percent()),
-        ]
-        .into_iter()
-        .chain(node.disks.iter().map(|d| t.disk.level(d.used_percent())));
+        let cpu = if node.warming_up { Level::Ok } else { t.cpu.level(f64::from(node.cpu_total)) };
+        let levels = [cpu, t.memory.level(node.memory.percent()), t.swap.level(node.swap.percent())]
+            .into_iter()
+            .chain(node.disks.iter().map(|d| t.disk.level(d.used_percent())));
         let breaching: Vec<Level> = levels.filter(|l| *l > Level::Ok).collect();
         Some((breaching.len(), breaching.into_iter().max().unwrap_or(Level::Ok)))
     }

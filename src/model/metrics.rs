@@ -7,6 +7,9 @@ use std::time::{Duration, Instant};
 pub struct NodeSample {
     /// When the sample was taken; history is keyed on it.
     pub at: Instant,
+    /// The first sample: CPU use and rates need a second reading and are not
+    /// meaningful yet (shown as "…", kept out of history).
+    pub warming_up: bool,
     /// Time since boot.
     pub uptime: Duration,
     /// 1, 5 and 15 minute load averages.

@@ -6,7 +6,7 @@
 pub mod health;
 pub mod node;
 
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crate::model::metrics::NodeSample;
 use crate::store::StoreInfo;
@@ -31,6 +31,14 @@ pub struct Update {
     pub at: Instant,
     /// The data, or why there is none this time.
     pub result: Result<Payload, String>,
+}
+
+/// The next wall-clock second plus `offset`. Pollers and the clock tick on
+/// the same boundary so their changes land in one frame, not two.
+pub fn next_wall_second(offset: Duration) -> tokio::time::Instant {
+    let into = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let wait = Duration::from_nanos(u64::from(1_000_000_000 - into)) + offset;
+    tokio::time::Instant::now() + wait
 }
 
 impl Update {

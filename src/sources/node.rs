@@ -48,7 +48,8 @@ impl NodeCollector {
         self.disks.refresh_specifics(true, disk_refresh());
         self.networks.refresh(true);
         let now = Instant::now();
-        let secs = now.duration_since(self.last).as_secs_f64().max(0.001);
+        let since = now.duration_since(self.last);
+        let secs = since.as_secs_f64().max(0.001);
         self.last = now;
 
         let load = System::load_average().map(|l| [l.one, l.five, l.fifteen]).unwrap_or([0.0; 3]);
@@ -59,6 +60,7 @@ impl NodeCollector {
         let sys = &self.sys;
         Ok(NodeSample {
             at: now,
+            warming_up: since < sysinfo::MINIMUM_CPU_UPDATE_INTERVAL,
             uptime,
             load,
             cpu_total: sys.global_cpu_usage(),
@@ -135,6 +137,20 @@ fn disk_refresh() -> DiskRefreshKind {
     DiskRefreshKind::nothing().with_storage().with_io_usage()
 }
 
+/// When to sample after `sampled`: the warming-up sample is followed as
+/// soon as CPU use can be measured; after that whole-second periods tick on
+/// the wall-clock second, like the status bar clock, so both share a frame.
+fn next_sample_at(warming_up: bool, period: Duration) -> tokio::time::Instant {
+    let now = tokio::time::Instant::now();
+    if warming_up {
+        now + sysinfo::MINIMUM_CPU_UPDATE_INTERVAL
+    } else if period.subsec_nanos() == 0 && period >= Duration::from_secs(1) {
+        super::next_wall_second(Duration::ZERO) + (period - Duration::from_secs(1))
+    } else {
+        now + period
+    }
+}
+
 /// Start the poller. It stops when `cancel` fires or the app hangs up.
 pub fn spawn(tx: mpsc::Sender<Update>, period: Duration, cancel: CancellationToken) {
     tokio::spawn(async move {
@@ -157,13 +173,10 @@ async fn run(tx: mpsc::Sender<Update>, period: Duration) {
             return;
         }
     };
-    // CPU use is a difference of two readings; the first sample comes as soon
-    // as sysinfo can give a meaningful one rather than a full period later.
-    tokio::time::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL).await;
-    let mut ticker = tokio::time::interval(period);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Memory, disks and the process list are known at once, so the first
+    // sample goes out now (flagged warming up); CPU use and rates are
+    // differences of two readings and follow as soon as sysinfo allows.
     loop {
-        ticker.tick().await;
         let joined = tokio::task::spawn_blocking(move || {
             let result = collector.sample();
             (collector, result)
@@ -177,10 +190,12 @@ async fn run(tx: mpsc::Sender<Update>, period: Duration) {
             }
         };
         collector = back;
+        let warming_up = result.as_ref().is_ok_and(|s| s.warming_up);
         let payload = result.map(|s| Payload::Node(Box::new(s)));
         if tx.send(Update::now(SOURCE, payload)).await.is_err() {
             return; // the app has gone
         }
+        tokio::time::sleep_until(next_sample_at(warming_up, period)).await;
     }
 }
 

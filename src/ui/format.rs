@@ -25,6 +25,11 @@ pub fn rate(n: f64) -> String {
     format!("{}/s", bytes(n))
 }
 
+/// A rate from a sample that may still be warming up (one reading, no rate yet).
+pub fn sampled_rate(n: f64, warming_up: bool) -> String {
+    if warming_up { "…".to_owned() } else { rate(n) }
+}
+
 /// A long duration in its two largest units: `3d 4h`, `5h 2m`, `42s`.
 pub fn uptime(d: Duration) -> String {
     let s = d.as_secs();

@@ -15,17 +15,19 @@ pub(super) fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let theme = &state.theme;
     let threshold = state.config.metrics.thresholds.cpu;
     let mut title = vec![Span::raw(" CPU ")];
-    if let Some(node) = &state.node {
-        let total = f64::from(node.cpu_total);
-        title.push(Span::styled(
-            format!("{total:.1}% "),
-            level_style(theme, threshold.level(total), theme.text),
-        ));
+    match &state.node {
+        Some(node) if node.warming_up => title.push(Span::styled("measuring… ", theme.muted)),
+        Some(node) => {
+            let total = f64::from(node.cpu_total);
+            let style = level_style(theme, threshold.level(total), theme.text);
+            title.push(Span::styled(format!("{total:.1}% "), style));
+        }
+        None => {}
     }
     let block = pane(Line::from(title), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let Some(node) = &state.node else { return };
+    let Some(node) = state.node.as_ref().filter(|n| !n.warming_up) else { return };
 
     let rows = usize::from(inner.height.max(1));
     let cores = &node.cpu_per_core;

@@ -24,8 +24,8 @@ pub(super) fn render(frame: &mut Frame, area: Rect, state: &AppState) {
             Cell::from(d.mount.clone()).style(theme.text),
             Cell::from(format!("{used:>3.0}%")).style(level_style(theme, threshold.level(used), theme.text)),
             Cell::from(format::bytes(d.available as f64)).style(theme.text),
-            Cell::from(format::rate(d.read_per_sec)).style(theme.text),
-            Cell::from(format::rate(d.write_per_sec)).style(theme.text),
+            Cell::from(format::sampled_rate(d.read_per_sec, node.warming_up)).style(theme.text),
+            Cell::from(format::sampled_rate(d.write_per_sec, node.warming_up)).style(theme.text),
         ])
     });
     let widths = [

@@ -27,7 +27,11 @@ pub(super) fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let header = Row::new(header).style(theme.header);
     let rows = node.networks.iter().map(|n| {
         let style = if n.is_loopback() { theme.muted } else { theme.text };
-        let mut cells = vec![n.name.clone(), format::rate(n.rx_per_sec), format::rate(n.tx_per_sec)];
+        let mut cells = vec![
+            n.name.clone(),
+            format::sampled_rate(n.rx_per_sec, node.warming_up),
+            format::sampled_rate(n.tx_per_sec, node.warming_up),
+        ];
         if totals {
             cells.extend([format::bytes(n.rx_total as f64), format::bytes(n.tx_total as f64)]);
         }

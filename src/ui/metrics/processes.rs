@@ -46,7 +46,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         let cpu = f64::from(p.cpu);
         let row = Row::new([
             format!("{:>7}", p.pid),
-            format!("{cpu:>5.1}"),
+            if node.warming_up { format!("{:>5}", "…") } else { format!("{cpu:>5.1}") },
             format!("{:>6}", format::bytes(p.memory as f64)),
             format!("{:>5.1}", p.memory as f64 * 100.0 / mem_total),
             p.name.clone(),
