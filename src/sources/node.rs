@@ -24,29 +24,40 @@ pub struct NodeCollector {
     disks: Disks,
     networks: Networks,
     last: Instant,
+    /// The readings taken by `new` have not been sampled yet.
+    unread: bool,
 }
 
 impl NodeCollector {
     /// Take the first readings; rates and CPU use need a second one.
     pub fn new() -> Result<NodeCollector, String> {
-        let mut sys = System::new().map_err(|e| format!("cannot read system information: {e}"))?;
+        let sys = System::new().map_err(|e| format!("cannot read system information: {e}"))?;
         let disks = Disks::new_with_refreshed_list_specifics(disk_refresh())
             .map_err(|e| format!("cannot list disks: {e}"))?;
         let networks = Networks::new_with_refreshed_list()
             .map_err(|e| format!("cannot list network interfaces: {e}"))?;
-        sys.refresh_cpu_specifics(CpuRefreshKind::nothing().with_usage());
-        sys.refresh_processes_specifics(ProcessesToUpdate::All, true, process_refresh());
-        Ok(NodeCollector { sys, disks, networks, last: Instant::now() })
+        let mut collector = NodeCollector { sys, disks, networks, last: Instant::now(), unread: true };
+        collector.refresh_system();
+        Ok(collector)
     }
 
-    /// Read everything once more and turn counters into rates.
+    fn refresh_system(&mut self) {
+        self.sys.refresh_cpu_specifics(CpuRefreshKind::nothing().with_usage());
+        self.sys.refresh_memory_specifics(MemoryRefreshKind::everything());
+        self.sys.refresh_processes_specifics(ProcessesToUpdate::All, true, process_refresh());
+    }
+
+    /// Read everything once more and turn counters into rates. The first
+    /// call uses the readings `new` took, so the first frame need not wait
+    /// for a second pass over /proc (its CPU use and rates are warming up).
     pub fn sample(&mut self) -> Result<NodeSample, String> {
-        let sys = &mut self.sys;
-        sys.refresh_cpu_specifics(CpuRefreshKind::nothing().with_usage());
-        sys.refresh_memory_specifics(MemoryRefreshKind::everything());
-        sys.refresh_processes_specifics(ProcessesToUpdate::All, true, process_refresh());
-        self.disks.refresh_specifics(true, disk_refresh());
-        self.networks.refresh(true);
+        let first = std::mem::take(&mut self.unread);
+        if !first {
+            self.refresh_system();
+            self.disks.refresh_specifics(true, disk_refresh());
+            self.networks.refresh(true);
+        }
+        let sys = &self.sys;
         let now = Instant::now();
         let since = now.duration_since(self.last);
         let secs = since.as_secs_f64().max(0.001);
@@ -60,7 +71,7 @@ impl NodeCollector {
         let sys = &self.sys;
         Ok(NodeSample {
             at: now,
-            warming_up: since < sysinfo::MINIMUM_CPU_UPDATE_INTERVAL,
+            warming_up: first || since < sysinfo::MINIMUM_CPU_UPDATE_INTERVAL,
             uptime,
             load,
             cpu_total: sys.global_cpu_usage(),
@@ -206,8 +217,12 @@ mod tests {
     #[test]
     fn samples_this_node() {
         let mut c = NodeCollector::new().unwrap();
+        let first = c.sample().unwrap();
+        assert!(first.warming_up, "one reading cannot give CPU use");
+        assert!(first.memory.total > 0 && !first.processes.is_empty());
         std::thread::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL);
         let s = c.sample().unwrap();
+        assert!(!s.warming_up);
         assert!(!s.cpu_per_core.is_empty());
         assert!((0.0..=100.0).contains(&s.cpu_total), "{}", s.cpu_total);
         assert!(s.memory.total > 0 && s.memory.used <= s.memory.total);
