@@ -53,19 +53,29 @@ impl ProcessList {
                     || all[i].pid.to_string().starts_with(&needle)
             })
             .collect();
+        // Whole percents: the many near-idle processes flicker between 0 and
+        // 1 % each second; ranking on that noise would reshuffle the table
+        // (and resend it to the terminal) every refresh.
         let key = |p: &ProcessStat| match self.sort {
-            ProcessSort::Cpu => (p.cpu * 100.0) as u64,
+            ProcessSort::Cpu => p.cpu.round() as u64,
             ProcessSort::Memory => p.memory,
         };
         self.rows.sort_by(|&a, &b| key(&all[b]).cmp(&key(&all[a])).then(all[a].pid.cmp(&all[b].pid)));
         // Follow the pid; if it has gone, stay at the same height in the list.
-        if let Some(pos) = self.selected_pid.and_then(|pid| self.rows.iter().position(|&i| all[i].pid == pid))
-        {
+        // Nothing is selected until the operator moves: a wall screen shows
+        // no cursor hopping after whichever process was first.
+        let Some(pid) = self.selected_pid else { return };
+        if let Some(pos) = self.rows.iter().position(|&i| all[i].pid == pid) {
             self.selected = pos;
         } else {
             self.selected = self.selected.min(self.rows.len().saturating_sub(1));
             self.selected_pid = self.rows.get(self.selected).map(|&i| all[i].pid);
         }
+    }
+
+    /// The selected row, if the operator has selected one.
+    pub fn selected_row(&self) -> Option<usize> {
+        self.selected_pid.map(|_| self.selected)
     }
 
     /// Move the selection by `delta` rows, clamped to the list.
@@ -74,7 +84,9 @@ impl ProcessList {
             return;
         }
         let last = self.rows.len() - 1;
-        self.selected = self.selected.saturating_add_signed(delta).min(last);
+        // The first move selects the top row rather than moving past it.
+        let from = if self.selected_pid.is_none() { 0 } else { self.selected.saturating_add_signed(delta) };
+        self.selected = from.min(last);
         self.selected_pid = self.rows.get(self.selected).map(|&i| all[i].pid);
     }
 
@@ -132,6 +144,9 @@ mod tests {
         let mut all = vec![p(1, "a", 10.0, 0), p(2, "b", 20.0, 0), p(3, "c", 30.0, 0)];
         let mut l = ProcessList::default();
         l.rebuild(&all);
+        assert_eq!(l.selected_row(), None, "nothing selected before the operator moves");
+        l.move_by(1, &all); // first move: the top row
+        assert_eq!(l.selected_pid, Some(3));
         l.move_by(2, &all); // c, b, [a]
         assert_eq!(l.selected_pid, Some(1));
         all[0].cpu = 99.0; // a jumps to the top
@@ -145,12 +160,26 @@ mod tests {
     }
 
     #[test]
+    fn near_idle_processes_keep_their_order() {
+        let mut all = vec![p(10, "a", 0.4, 0), p(11, "b", 0.9, 0), p(12, "c", 7.0, 0)];
+        let mut l = ProcessList::default();
+        l.rebuild(&all);
+        assert_eq!(names(&l, &all), ["c", "b", "a"]);
+        (all[0].cpu, all[1].cpu) = (1.2, 0.6); // a and b swap by noise
+        l.rebuild(&all);
+        assert_eq!(names(&l, &all), ["c", "a", "b"], "1 % outranks 0 %");
+        (all[0].cpu, all[1].cpu) = (0.2, 0.3);
+        l.rebuild(&all);
+        assert_eq!(names(&l, &all), ["c", "a", "b"], "ties keep pid order");
+    }
+
+    #[test]
     fn moves_clamp() {
         let all = vec![p(1, "a", 1.0, 0), p(2, "b", 2.0, 0)];
         let mut l = ProcessList::default();
         l.rebuild(&all);
         l.move_by(-5, &all);
-        assert_eq!(l.selected, 0);
+        assert_eq!(l.selected_row(), Some(0));
         l.move_by(50, &all);
         assert_eq!(l.selected, 1);
         l.jump(false, &all);

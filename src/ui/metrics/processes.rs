@@ -38,7 +38,8 @@ pub(super) fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     // Only the visible slice is built: a host with 10,000 processes costs the
     // same to draw as one with 50.
     let visible = usize::from(inner.height.saturating_sub(1));
-    let offset = (list.selected + 1).saturating_sub(visible);
+    let selected = list.selected_row();
+    let offset = selected.map_or(0, |s| (s + 1).saturating_sub(visible));
     let threshold = state.config.metrics.thresholds.cpu;
     let mem_total = node.memory.total.max(1) as f64;
     let rows = list.rows.iter().enumerate().skip(offset).take(visible).map(|(i, &idx)| {
@@ -51,7 +52,7 @@ pub(super) fn render(frame: &mut Frame, area: Rect, state: &AppState) {
             format!("{:>5.1}", p.memory as f64 * 100.0 / mem_total),
             p.name.clone(),
         ]);
-        if i == list.selected {
+        if Some(i) == selected {
             row.style(theme.selection)
         } else {
             row.style(level_style(theme, threshold.level(cpu), theme.text))
