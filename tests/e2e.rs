@@ -18,6 +18,13 @@ fn wait_first_frame(s: &Session) -> String {
     s.wait_for("the first frame (all five tabs)", |t| TABS.iter().all(|tab| t.contains(tab)))
 }
 
+/// Quit with the quit key; the exit code must be 0.
+#[track_caller]
+fn quit_cleanly(s: &mut Session) {
+    s.send("q");
+    assert_eq!(s.wait_exit(), 0, "quit did not exit 0\n{}", s.dump());
+}
+
 /// After the program exited: main screen back, and the bytes that undo
 /// every mode it set came after the last time it set them, and the tty is
 /// in cooked mode again.
@@ -63,8 +70,7 @@ fn starts_and_shows_the_five_tabs_and_this_nodes_cpu() {
     let cpu = cpu_figure(&screen).expect("a CPU figure");
     assert!((0.0..=100.0).contains(&cpu), "CPU {cpu}% is out of range\n{screen}");
     assert!(s.alternate_screen(), "the cockpit is not on the alternate screen");
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
 }
 
 #[test]
@@ -89,8 +95,7 @@ fn switches_tabs_by_key() {
     let screen = s.wait_for("the Metrics tab again", |t| t.contains("PID") && !t.contains("[[backups]]"));
     assert!(!screen.contains("Nothing configured"), "{screen}");
 
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
 }
 
 #[test]
@@ -104,8 +109,7 @@ fn help_overlay_lists_the_live_keymap() {
     s.send("?");
     let screen = s.wait_for("the help overlay", |t| t.contains("Help") && t.contains(SORT));
     assert_eq!(help_key(&screen, SORT).as_deref(), Some("c"), "default key for {SORT:?}\n{screen}");
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
     drop(s);
 
     // Rebound in the config: help follows.
@@ -115,8 +119,7 @@ fn help_overlay_lists_the_live_keymap() {
     s.send("?");
     let screen = s.wait_for("the help overlay", |t| t.contains("Help") && t.contains(SORT));
     assert_eq!(help_key(&screen, SORT).as_deref(), Some("C"), "rebound key for {SORT:?}\n{screen}");
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
 }
 
 #[test]
@@ -128,8 +131,7 @@ fn quits_with_q_exit_0_and_leaves_the_alternate_screen() {
     // Raw while running, so that the cooked check after exit means something.
     let lflag = s.local_flags();
     assert!(lflag & (libc::ICANON | libc::ECHO) == 0, "the cockpit runs with line editing or echo on");
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
     assert_terminal_restored(&s);
 }
 
@@ -324,8 +326,7 @@ fn ctrl_z_in_an_orphaned_process_group_keeps_running() {
     assert_ne!(process_state(s.pid()), Some('T'), "stopped in an orphaned process group?");
     s.send("2");
     s.wait_for_text("[[alertmanager]]");
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
 }
 
 // Regression tests for bugs these tests once found.
@@ -342,8 +343,7 @@ fn ctrl_l_without_a_cursor_position_reply_keeps_running() {
     s.send("\x0c");
     s.send("2");
     s.wait_for_text("[[alertmanager]]");
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
 }
 
 /// At the minimum size the empty state's prose wraps; the snippet must follow
@@ -357,8 +357,7 @@ fn empty_state_prose_is_not_clipped_at_the_minimum_size() {
     s.send("3");
     s.wait_for_text("[[clusters]]");
     s.wait_for_text("example):");
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
 }
 
 /// At the minimum width of 60 columns all five tabs fit even with a warning
@@ -371,8 +370,7 @@ fn tab_bar_fits_the_minimum_width() {
     // The badge comes with the first node sample.
     s.wait_for_text("1 Metrics ⚠");
     s.wait_for_text("5 Logs");
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
 }
 
 #[test]
@@ -387,8 +385,7 @@ fn clicking_a_tab_title_opens_it() {
     // SGR mouse encoding: press and release of button 0 at (col, row 1).
     s.send(format!("\x1b[<0;{col};1M\x1b[<0;{col};1m"));
     s.wait_for_text("[[clusters]]");
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
 }
 
 #[test]
@@ -404,8 +401,7 @@ fn internal_log_opens_with_a_key_and_goes_to_a_file() {
     s.wait_for_cond("the log file to hold the start-up line", || {
         std::fs::read_to_string(&log).is_ok_and(|text| text.contains("starting"))
     });
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
 }
 
 #[test]
@@ -416,8 +412,7 @@ fn the_state_store_is_created_on_first_run() {
     s.wait_for_text("store ✓");
     let db = sandbox.path().join("data/opsdeck/state.db");
     assert!(db.is_file(), "{} missing", db.display());
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
 }
 
 #[test]
@@ -429,15 +424,13 @@ fn no_color_selects_mono_and_an_explicit_theme_wins() {
     s.wait_for_text("PID");
     let raw = String::from_utf8_lossy(&s.raw()).into_owned();
     assert!(!raw.contains("\x1b[38;"), "NO_COLOR run set a foreground colour");
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
     drop(s);
 
     let mut s = sandbox.spawn_with(&["--theme", "light"], &[("NO_COLOR", "1")]);
     wait_first_frame(&s);
     s.wait_for_text("light │");
-    s.send("q");
-    assert_eq!(s.wait_exit(), 0);
+    quit_cleanly(&mut s);
 }
 
 #[test]
