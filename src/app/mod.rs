@@ -91,18 +91,19 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
     let mut draw_at: Option<tokio::time::Instant> = None;
     let exit = loop {
         let mut effect = Effect::None;
-        let mut input = false;
+        // A key, or a source's first data: draw now rather than coalesce.
+        let mut urgent = false;
         let deadline = draw_at.unwrap_or_else(|| tokio::time::Instant::now() + Duration::from_secs(3600));
         tokio::select! {
             ev = events.next() => match ev {
                 Some(Ok(ev)) => {
-                    input = true;
+                    urgent = true;
                     effect = handle_event(&mut state, &ev, tui.width());
                 }
                 Some(Err(e)) => break Err(e),
                 None => break Ok(Exit::Quit), // the terminal went away
             },
-            Some(update) = updates.recv() => fold(&mut state, &mut store, update),
+            Some(update) = updates.recv() => urgent = fold(&mut state, &mut store, update),
             _ = clock.tick() => tick_clock(&mut state),
             () = tokio::time::sleep_until(deadline), if draw_at.is_some() => {}
             _ = sigterm.recv() => break Ok(Exit::Signal(libc::SIGTERM)),
@@ -111,7 +112,7 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
         }
         // Coalesce: whatever else is already waiting goes into the same frame.
         while let Ok(update) = updates.try_recv() {
-            fold(&mut state, &mut store, update);
+            urgent |= fold(&mut state, &mut store, update);
         }
         match effect {
             Effect::Quit => break Ok(Exit::Quit),
@@ -125,7 +126,7 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
         }
         state.now = Instant::now();
         let due = draw_at.is_some_and(|t| t <= tokio::time::Instant::now());
-        if input || due || effect != Effect::None {
+        if urgent || due || effect != Effect::None {
             tui.draw(&state)?;
             draw_at = None;
         } else if draw_at.is_none() {
@@ -144,11 +145,12 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
     exit
 }
 
-fn fold(state: &mut AppState, store: &mut Option<StoreInfo>, update: Update) {
+/// Fold an update; true when it should be drawn at once (see `apply_update`).
+fn fold(state: &mut AppState, store: &mut Option<StoreInfo>, update: Update) -> bool {
     if let Ok(Payload::Store(info)) = &update.result {
         *store = Some(info.clone());
     }
-    state.apply_update(update);
+    state.apply_update(update)
 }
 
 fn handle_event(state: &mut AppState, ev: &Event, width: u16) -> Effect {

@@ -174,10 +174,14 @@ impl AppState {
         &self.config.keys
     }
 
-    /// Fold one source update into the state.
-    pub fn apply_update(&mut self, update: Update) {
+    /// Fold one source update into the state. Returns true when it is the
+    /// source's first news: an empty pane filling (or failing) is worth a
+    /// frame at once, while routine updates may wait to share one.
+    pub fn apply_update(&mut self, update: Update) -> bool {
         let outcome = update.result.as_ref().map(|_| ()).map_err(String::as_str);
+        let mut first_news = false;
         if let Some((name, h)) = self.health.iter_mut().find(|(name, _)| *name == update.source) {
+            first_news = h.last_ok.is_none() && h.last_error.is_none();
             // Log transitions, not every poll: the log says when a source broke and mended.
             let was_failing = matches!(h.status(update.at), HealthStatus::Failing { .. });
             match outcome {
@@ -196,6 +200,7 @@ impl AppState {
             Ok(Payload::Store(info)) => self.store_path = Some(info.path),
             Err(_) => {} // kept in health; the last good data stays on screen
         }
+        first_news
     }
 
     /// Apply a key press.
