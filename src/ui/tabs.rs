@@ -24,7 +24,8 @@ fn labels(state: &AppState, width: u16) -> Vec<(Tab, Vec<Span<'static>>)> {
             let title = if width < COMPACT_BELOW { tab.short_title() } else { tab.title() };
             let mut spans = vec![Span::styled(format!(" {} {title} ", tab.number()), style)];
             if let Some((text, badge_style)) = badge(state, tab) {
-                spans.push(Span::styled(text, badge_style));
+                // On the tab's own background, so the active tab reads as one block.
+                spans.push(Span::styled(text, style.patch(badge_style)));
                 spans.push(Span::styled(" ", style));
             }
             (tab, spans)
