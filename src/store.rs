@@ -18,7 +18,6 @@ pub const SOURCE: &str = "store";
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: SqlitePool,
-    path: PathBuf,
 }
 
 /// What the app is told once the store is open.
@@ -66,12 +65,7 @@ impl Store {
             .run(&pool)
             .await
             .map_err(|e| format!("cannot migrate {}: {e}", path.display()))?;
-        Ok(Store { pool, path: path.to_path_buf() })
-    }
-
-    /// The database file.
-    pub fn path(&self) -> &Path {
-        &self.path
+        Ok(Store { pool })
     }
 
     /// Record the start of this run; returns the session id.

@@ -57,11 +57,6 @@ impl History {
         self.points.is_empty()
     }
 
-    /// The window this series covers.
-    pub fn window(&self) -> Duration {
-        self.window
-    }
-
     /// `width` columns ending at `now`, oldest first: each the maximum of the
     /// samples in its bucket (a spike must not vanish by averaging), `None`
     /// where there are none.

@@ -1,6 +1,8 @@
 //! The help overlay, generated from the live keymap: what a user rebinds is
 //! what help shows.
 
+use std::path::PathBuf;
+
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -30,6 +32,14 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
     lines.push(Line::styled(" While filtering, typed keys go to the filter.", theme.muted));
     lines.push(Line::styled(
         " Keys are rebound in [keys] of the config (see config.example.toml).",
+        theme.muted,
+    ));
+    // Where things live, for the operator on an unfamiliar bastion.
+    let shown =
+        |p: Option<&PathBuf>, none: &str| p.map_or_else(|| none.to_owned(), |p| p.display().to_string());
+    lines.push(Line::styled(format!(" Config: {}", shown(state.config_path.as_ref(), "none")), theme.muted));
+    lines.push(Line::styled(
+        format!(" State:  {}", shown(state.store_path.as_ref(), "not open")),
         theme.muted,
     ));
     lines
