@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod logging;
 pub mod model;
+pub mod ops;
 pub mod sources;
 pub mod store;
 pub mod theme;

@@ -1,0 +1,7 @@
+//! Guarded operations: the one pipeline every mutating action goes through
+//! (choose, pin, preview, preconditions, guard, arm, run, audit). This part
+//! holds the pieces that touch the world: rendering a command from a pinned
+//! target and running it bounded, cancellable and without a shell.
+
+pub mod argv;
+pub mod run;
