@@ -68,6 +68,11 @@ impl Store {
         Ok(Store { pool })
     }
 
+    /// The pool, for the modules that own their tables (the audit trail).
+    pub(crate) fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
     /// Record the start of this run; returns the session id.
     pub async fn begin_session(&self, who: &SessionInfo<'_>) -> Result<i64, String> {
         let row: (i64,) = sqlx::query_as(

@@ -4,4 +4,5 @@
 //! target and running it bounded, cancellable and without a shell.
 
 pub mod argv;
+pub mod audit;
 pub mod run;

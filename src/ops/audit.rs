@@ -1,0 +1,267 @@
+//! The audit trail: who tried what, on which target, what it would do, how
+//! the guard decided, and how the run ended. A row is written before anything
+//! runs (no row, no run) and finished after; refusals and cancels are rows
+//! too. The table is append-only, enforced by triggers in the schema.
+
+use std::time::Duration;
+
+use sqlx::Row;
+
+use super::run::{Ending, Outcome};
+use crate::store::Store;
+
+/// Who is at the keyboard, read from the environment, never from argv.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// `USER`, else `LOGNAME`.
+    pub os_user: String,
+    /// `SUDO_USER`: the person behind a `sudo -s`.
+    pub sudo_user: Option<String>,
+    /// Client address and port from `SSH_CONNECTION`.
+    pub ssh_origin: Option<String>,
+    /// The controlling terminal.
+    pub tty: Option<String>,
+    /// This host.
+    pub host: String,
+}
+
+impl Operator {
+    /// The operator as this process's environment describes them.
+    pub fn from_env(host: &str) -> Operator {
+        Operator::from_lookup(host, |k| std::env::var(k).ok())
+    }
+
+    /// The operator from any variable lookup (the environment, or a test's map).
+    pub fn from_lookup(host: &str, lookup: impl Fn(&str) -> Option<String>) -> Operator {
+        let var = |k: &str| lookup(k).filter(|v| !v.is_empty());
+        Operator {
+            os_user: var("USER").or_else(|| var("LOGNAME")).unwrap_or_else(|| "unknown".into()),
+            sudo_user: var("SUDO_USER"),
+            // "client_ip client_port server_ip server_port": the first two say who.
+            ssh_origin: var("SSH_CONNECTION")
+                .map(|c| c.split_whitespace().take(2).collect::<Vec<_>>().join(":")),
+            tty: std::fs::read_link("/proc/self/fd/0").ok().map(|p| p.display().to_string()),
+            host: host.to_owned(),
+        }
+    }
+}
+
+/// How the guard decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guard {
+    /// The operator confirmed; the action ran.
+    Confirmed,
+    /// The operator backed out.
+    Cancelled,
+    /// Read-only mode.
+    RefusedReadOnly,
+    /// The session was not armed.
+    RefusedUnarmed,
+    /// A precondition failed at execution time.
+    RefusedPrecondition,
+    /// Another action is running on the same target.
+    RefusedBusy,
+    /// The pinned target vanished or changed identity.
+    AbortedTargetChanged,
+}
+
+impl Guard {
+    /// The spelling stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Guard::Confirmed => "confirmed",
+            Guard::Cancelled => "cancelled",
+            Guard::RefusedReadOnly => "refused: read-only",
+            Guard::RefusedUnarmed => "refused: not armed",
+            Guard::RefusedPrecondition => "refused: precondition",
+            Guard::RefusedBusy => "refused: busy",
+            Guard::AbortedTargetChanged => "aborted: target changed",
+        }
+    }
+}
+
+/// One precondition as it stood when the guard decided.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckedCondition {
+    /// As written, e.g. `lag_seconds < 60`.
+    pub expr: String,
+    /// The live value it was evaluated against.
+    pub value: String,
+    /// Whether it held.
+    pub passed: bool,
+}
+
+/// Everything known about an attempt before it runs.
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    /// This opsdeck run's session row.
+    pub session_id: Option<i64>,
+    /// Who.
+    pub operator: Operator,
+    /// The action's name.
+    pub action: String,
+    /// Kind of target (node, alert, replica, backup, log).
+    pub target_kind: String,
+    /// The target's immutable identity.
+    pub target_id: String,
+    /// The target's display name.
+    pub target_name: String,
+    /// What would run: argv, SQL or HTTP request, secrets already masked.
+    pub preview: String,
+    /// Each precondition with its value.
+    pub conditions: Vec<CheckedCondition>,
+    /// The guard's decision.
+    pub guard: Guard,
+    /// A failed precondition was overridden (with a reason).
+    pub overridden: bool,
+    /// The operator's reason, where the guard asks for one.
+    pub reason: Option<String>,
+}
+
+/// A row of the trail as read back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRow {
+    /// Row id.
+    pub id: i64,
+    /// RFC 3339.
+    pub started_at: String,
+    /// The session that wrote it.
+    pub session_id: Option<i64>,
+    /// `os_user` (and `sudo_user` when set).
+    pub who: String,
+    /// Action name.
+    pub action: String,
+    /// Target display name.
+    pub target_name: String,
+    /// The preview as recorded.
+    pub preview: String,
+    /// The guard's decision as stored.
+    pub guard: String,
+    /// How it ended, when it ran and finished.
+    pub ending: Option<String>,
+    /// When it finished.
+    pub finished_at: Option<String>,
+    /// Output excerpt, when it ran.
+    pub output_excerpt: Option<String>,
+}
+
+impl AuditRow {
+    /// The one-word result for lists: the guard's refusal, the run's ending,
+    /// "running", or "outcome unknown" for a run whose opsdeck died mid-way.
+    pub fn outcome(&self, current_session: Option<i64>) -> String {
+        if self.guard != Guard::Confirmed.as_str() {
+            return self.guard.clone();
+        }
+        match (&self.ending, self.session_id == current_session && current_session.is_some()) {
+            (Some(ending), _) => ending.clone(),
+            (None, true) => "running".into(),
+            (None, false) => "outcome unknown".into(),
+        }
+    }
+}
+
+fn render_conditions(conditions: &[CheckedCondition]) -> String {
+    conditions
+        .iter()
+        .map(|c| format!("{} [{}] {}", c.expr, c.value, if c.passed { "pass" } else { "FAIL" }))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn ending_text(ending: &Ending) -> String {
+    match ending {
+        Ending::Exited(code) => format!("exit {code}"),
+        Ending::Signalled(sig) => format!("killed by signal {sig}"),
+        Ending::TimedOut => "timed out".into(),
+        Ending::Cancelled => "cancelled while running".into(),
+        Ending::SpawnFailed(why) => format!("did not start: {why}"),
+    }
+}
+
+/// Write the row for an attempt, before anything runs. A refusal or cancel
+/// is finished in the same write. Returns the row id; an error means the
+/// action must not run.
+pub async fn begin(store: &Store, a: &Attempt) -> Result<i64, String> {
+    let now = jiff::Timestamp::now().to_string();
+    let finished_now = (a.guard != Guard::Confirmed).then(|| now.clone());
+    let row = sqlx::query(
+        "INSERT INTO audit (started_at, session_id, os_user, sudo_user, ssh_origin, tty, host, action, \
+         target_kind, target_id, target_name, preview, preconditions, guard, override, reason, finished_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(&now)
+    .bind(a.session_id)
+    .bind(&a.operator.os_user)
+    .bind(&a.operator.sudo_user)
+    .bind(&a.operator.ssh_origin)
+    .bind(&a.operator.tty)
+    .bind(&a.operator.host)
+    .bind(&a.action)
+    .bind(&a.target_kind)
+    .bind(&a.target_id)
+    .bind(&a.target_name)
+    .bind(&a.preview)
+    .bind(render_conditions(&a.conditions))
+    .bind(a.guard.as_str())
+    .bind(a.overridden)
+    .bind(&a.reason)
+    .bind(finished_now)
+    .fetch_one(store.pool())
+    .await
+    .map_err(|e| format!("cannot write the audit row (the action will not run): {e}"))?;
+    row.try_get::<i64, _>("id").map_err(|e| e.to_string())
+}
+
+/// Record how a run ended.
+pub async fn finish(store: &Store, id: i64, outcome: &Outcome) -> Result<(), String> {
+    let duration_ms = i64::try_from(outcome.duration.as_millis()).unwrap_or(i64::MAX);
+    sqlx::query(
+        "UPDATE audit SET finished_at = ?, ending = ?, duration_ms = ?, output_excerpt = ? WHERE id = ?",
+    )
+    .bind(jiff::Timestamp::now().to_string())
+    .bind(ending_text(&outcome.ending))
+    .bind(duration_ms)
+    .bind(&outcome.excerpt)
+    .bind(id)
+    .execute(store.pool())
+    .await
+    .map(|_| ())
+    .map_err(|e| format!("cannot finish audit row {id}: {e}"))
+}
+
+/// Rows started within `since` (all when `None`), newest first, at most `limit`.
+pub async fn recent(store: &Store, since: Option<Duration>, limit: u32) -> Result<Vec<AuditRow>, String> {
+    let cutoff = since
+        .and_then(|d| jiff::SignedDuration::try_from(d).ok())
+        .and_then(|d| jiff::Timestamp::now().checked_sub(d).ok())
+        .map_or_else(String::new, |t| t.to_string());
+    let rows = sqlx::query(
+        "SELECT id, started_at, session_id, os_user, sudo_user, action, target_name, preview, guard, \
+         ending, finished_at, output_excerpt FROM audit WHERE started_at >= ? ORDER BY id DESC LIMIT ?",
+    )
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(store.pool())
+    .await
+    .map_err(|e| format!("cannot read the audit trail: {e}"))?;
+    rows.iter()
+        .map(|r| {
+            let user: String = r.try_get("os_user")?;
+            let sudo: Option<String> = r.try_get("sudo_user")?;
+            Ok(AuditRow {
+                id: r.try_get("id")?,
+                started_at: r.try_get("started_at")?,
+                session_id: r.try_get("session_id")?,
+                who: sudo.map_or_else(|| user.clone(), |s| format!("{s} (as {user})")),
+                action: r.try_get("action")?,
+                target_name: r.try_get("target_name")?,
+                preview: r.try_get("preview")?,
+                guard: r.try_get("guard")?,
+                ending: r.try_get("ending")?,
+                finished_at: r.try_get("finished_at")?,
+                output_excerpt: r.try_get("output_excerpt")?,
+            })
+        })
+        .collect::<Result<_, sqlx::Error>>()
+        .map_err(|e| format!("cannot read the audit trail: {e}"))
+}
