@@ -5,4 +5,5 @@
 
 pub mod argv;
 pub mod audit;
+pub mod precondition;
 pub mod run;
