@@ -5,5 +5,6 @@
 
 pub mod argv;
 pub mod audit;
+pub mod guard;
 pub mod precondition;
 pub mod run;
