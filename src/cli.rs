@@ -39,6 +39,18 @@ pub enum Command {
         #[command(subcommand)]
         action: ConfigCommand,
     },
+    /// Print the audit trail of actions, newest first
+    Audit {
+        /// Only actions started within this long, e.g. 24h, 7d
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+        since: Option<Duration>,
+        /// One JSON object per line instead of a table
+        #[arg(long)]
+        json: bool,
+        /// At most this many rows
+        #[arg(long, default_value_t = 200)]
+        limit: u32,
+    },
     /// Print shell completions to stdout
     Completions {
         /// bash, zsh, fish, elvish or powershell

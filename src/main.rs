@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Some(Command::Config { action: ConfigCommand::Init { path, force } }) => {
             config_init(path.as_deref().or(cli.config.as_deref()), *force)
         }
+        Some(Command::Audit { since, json, limit }) => audit(*since, *json, *limit),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(*shell, &mut Cli::command(), "opsdeck", &mut std::io::stdout());
             ExitCode::SUCCESS
@@ -89,6 +90,43 @@ fn config_init(path: Option<&Path>, force: bool) -> ExitCode {
         }
         Err(e) => fail(&format!("cannot write {}: {e}", path.display())),
     }
+}
+
+fn audit(since: Option<Duration>, json: bool, limit: u32) -> ExitCode {
+    let Some(path) = opsdeck::store::default_path() else {
+        return fail("no data directory for this user");
+    };
+    if !path.exists() {
+        eprintln!("opsdeck: no state store at {} yet: nothing has been audited", path.display());
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let rows = runtime.block_on(async {
+        let store = opsdeck::store::Store::open(&path).await?;
+        opsdeck::ops::audit::recent(&store, since, limit).await
+    });
+    let rows = match rows {
+        Ok(rows) => rows,
+        Err(e) => return fail(&e),
+    };
+    for row in &rows {
+        // Outside a cockpit no run is live: an unfinished confirmed row is unknown.
+        let outcome = row.outcome(None);
+        if json {
+            let mut value = serde_json::to_value(row).unwrap_or_default();
+            value["outcome"] = serde_json::Value::String(outcome);
+            println!("{value}");
+        } else {
+            println!(
+                "{}  {:<16} {:<20} {:<24} {}",
+                row.started_at, row.who, row.action, row.target_name, outcome
+            );
+        }
+    }
+    ExitCode::SUCCESS
 }
 
 fn run_cockpit(cli: &Cli) -> ExitCode {

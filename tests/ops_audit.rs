@@ -133,3 +133,40 @@ async fn an_unwritable_trail_is_an_error_so_the_action_does_not_run() {
     let err = audit::begin(&store, &attempt(session, Guard::Confirmed)).await.unwrap_err();
     assert!(err.contains("the action will not run"), "{err}");
 }
+
+#[tokio::test]
+async fn opsdeck_audit_prints_the_trail_as_a_table_and_as_json_lines() {
+    let home = tempfile::tempdir().unwrap();
+    let data = home.path().join("data");
+    let who = SessionInfo { host: "h", os_user: "u", read_only: false };
+    let info = open_and_begin(data.join("opsdeck/state.db"), who).await.unwrap();
+    let id = audit::begin(&info.store, &attempt(info.session_id, Guard::Confirmed)).await.unwrap();
+    audit::finish(&info.store, id, &outcome(Ending::TimedOut)).await.unwrap();
+    audit::begin(&info.store, &attempt(info.session_id, Guard::RefusedReadOnly)).await.unwrap();
+    audit::begin(&info.store, &attempt(info.session_id, Guard::Confirmed)).await.unwrap(); // never finished
+    info.store.close().await;
+
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_opsdeck"))
+            .args(args)
+            .env("HOME", home.path())
+            .env("XDG_DATA_HOME", &data)
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let table = run(&["audit"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(lines[0].ends_with("outcome unknown"), "{table}");
+    assert!(lines[1].ends_with("refused: read-only"), "{table}");
+    assert!(lines[2].ends_with("timed out") && lines[2].contains("alice (as root)"), "{table}");
+
+    let json = run(&["audit", "--json", "--since", "1h", "--limit", "2"]);
+    let rows: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1]["outcome"], "refused: read-only");
+    assert_eq!(rows[1]["preview"], "systemctl restart postgresql");
+}

@@ -119,7 +119,7 @@ pub struct Attempt {
 }
 
 /// A row of the trail as read back.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AuditRow {
     /// Row id.
     pub id: i64,
