@@ -10,7 +10,13 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 fn spec(argv: &[&str], timeout: Duration) -> RunSpec {
-    RunSpec { argv: argv.iter().map(|s| s.to_string()).collect(), timeout, cwd: None, env: Vec::new() }
+    RunSpec {
+        argv: argv.iter().map(|s| s.to_string()).collect(),
+        timeout,
+        cwd: None,
+        env: Vec::new(),
+        stdin: None,
+    }
 }
 
 fn alive(pid: i32) -> bool {
@@ -160,4 +166,14 @@ async fn cwd_and_env_are_applied() {
     let out = run(&s, &CancellationToken::new(), &tx).await;
     let canonical = dir.path().canonicalize().unwrap();
     assert_eq!(out.excerpt, format!("{}\nrestart\n", canonical.display()));
+}
+
+#[tokio::test]
+async fn stdin_text_is_fed_and_closed() {
+    let (tx, _rx) = mpsc::channel(8);
+    let mut s = spec(&["cat"], Duration::from_secs(10));
+    s.stdin = Some("disable server web/web1; reboot\n".into());
+    let out = run(&s, &CancellationToken::new(), &tx).await;
+    assert_eq!(out.ending, Ending::Exited(0), "cat must see end of input");
+    assert_eq!(out.excerpt, "disable server web/web1; reboot\n");
 }

@@ -2,6 +2,7 @@
 //! fields rejected. Validation happens while deserializing so each error
 //! carries the line and column of the value that caused it.
 
+pub mod actions;
 pub mod duration;
 mod error;
 pub mod keymap;
@@ -48,6 +49,9 @@ pub struct Config {
     /// Log files.
     #[serde(deserialize_with = "unique_names")]
     pub logs: Vec<LogSource>,
+    /// Config-defined command actions.
+    #[serde(deserialize_with = "unique_names")]
+    pub actions: Vec<actions::ActionConfig>,
     /// Key bindings: the defaults with these entries replaced.
     pub keys: Keymap,
 }
@@ -64,6 +68,7 @@ impl Default for Config {
             clusters: Vec::new(),
             backups: Vec::new(),
             logs: Vec::new(),
+            actions: Vec::new(),
             keys: Keymap::default(),
         }
     }

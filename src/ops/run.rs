@@ -23,6 +23,8 @@ pub struct RunSpec {
     pub cwd: Option<PathBuf>,
     /// Extra environment.
     pub env: Vec<(String, String)>,
+    /// Text for the command's stdin (then closed); stdin is empty when `None`.
+    pub stdin: Option<String>,
 }
 
 /// Which stream a line came from.
@@ -87,7 +89,7 @@ pub async fn run(
     };
     let mut cmd = Command::new(program);
     cmd.args(args)
-        .stdin(Stdio::null())
+        .stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0) // its own group: killpg reaches grandchildren
@@ -101,6 +103,14 @@ pub async fn run(
         Err(e) => return spawn_failed(started, format!("cannot start {program:?}: {e}")),
     };
     let pgid = child.id().map(|id| id as libc::pid_t);
+    if let (Some(text), Some(mut pipe)) = (spec.stdin.clone(), child.stdin.take()) {
+        // Written from a task so a command that never reads cannot block us;
+        // dropping the pipe closes it, which is the command's end of input.
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            let _ = pipe.write_all(text.as_bytes()).await;
+        });
+    }
 
     let (tx, mut rx) = mpsc::channel::<(Stream, String)>(256);
     if let Some(out) = child.stdout.take() {
