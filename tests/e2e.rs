@@ -453,3 +453,19 @@ fn completions_and_man_page() {
         assert!(text.contains("opsdeck") && text.contains("completions"), "{args:?}: {text}");
     }
 }
+
+#[test]
+fn maintenance_flag_file_shows_in_the_status_bar_and_clears() {
+    let sandbox = Sandbox::new();
+    let flag = sandbox.path().join("maintenance.flag");
+    std::fs::write(&flag, "kernel upgrade by alice until 23:00\n").unwrap();
+    let config =
+        sandbox.write("maint.toml", &format!("[maintenance]\nflag_file = {:?}\n", flag.to_str().unwrap()));
+    let mut s = sandbox.spawn(&["--config", config.to_str().unwrap()]);
+    wait_first_frame(&s);
+    s.wait_for_text("MAINTENANCE: kernel upgrade by alice");
+    s.wait_for_text("maint ✓");
+    std::fs::remove_file(&flag).unwrap();
+    s.wait_for("the badge to clear", |t| !t.contains("MAINTENANCE") && t.contains("maint ✓"));
+    quit_cleanly(&mut s);
+}

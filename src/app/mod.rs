@@ -56,6 +56,9 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
     let cancel = CancellationToken::new();
     let (tx, mut updates) = mpsc::channel::<Update>(256);
     crate::sources::node::spawn(tx.clone(), state.config.refresh, cancel.clone());
+    if let Some(flag) = state.config.maintenance.flag_file.clone() {
+        crate::sources::maintenance::spawn(flag, tx.clone(), state.config.refresh, cancel.clone());
+    }
     crate::logging::spawn_mover(cancel.clone());
 
     let mut events = EventStream::new();

@@ -11,6 +11,7 @@ use crate::action::Action;
 use crate::config::{Config, Keymap, Level};
 use crate::model::history::History;
 use crate::model::metrics::NodeSample;
+use crate::sources::maintenance::MaintenanceState;
 use crate::sources::{HealthStatus, Payload, SourceHealth, Update};
 use crate::theme::Theme;
 use crate::ui::Tab;
@@ -116,6 +117,8 @@ pub struct AppState {
     pub store_path: Option<PathBuf>,
     /// A short message for the status bar, and when it was posted.
     pub notice: Option<(Instant, String)>,
+    /// Maintenance mode, when a flag file is configured and has been read.
+    pub maintenance: Option<MaintenanceState>,
 }
 
 /// How long a notice stays in the status bar.
@@ -131,10 +134,13 @@ impl AppState {
         now: Instant,
     ) -> AppState {
         let history = NodeHistory::new(config.metrics.history, config.refresh);
-        let health = vec![
+        let mut health = vec![
             (crate::sources::node::SOURCE, SourceHealth::new(Some(config.refresh))),
             (crate::store::SOURCE, SourceHealth::new(None)),
         ];
+        if config.maintenance.flag_file.is_some() {
+            health.push((crate::sources::maintenance::SOURCE, SourceHealth::new(Some(config.refresh))));
+        }
         AppState {
             tab: Tab::Metrics,
             host,
@@ -152,6 +158,7 @@ impl AppState {
             editing_filter: false,
             store_path: None,
             notice: None,
+            maintenance: None,
         }
     }
 
@@ -198,6 +205,7 @@ impl AppState {
                 self.node = Some(sample);
             }
             Ok(Payload::Store(info)) => self.store_path = Some(info.path),
+            Ok(Payload::Maintenance(m)) => self.maintenance = Some(m),
             Err(_) => {} // kept in health; the last good data stays on screen
         }
         first_news

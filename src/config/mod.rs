@@ -49,6 +49,8 @@ pub struct Config {
     /// Log files.
     #[serde(deserialize_with = "unique_names")]
     pub logs: Vec<LogSource>,
+    /// Maintenance mode by flag file.
+    pub maintenance: MaintenanceConfig,
     /// Config-defined command actions.
     #[serde(deserialize_with = "unique_names")]
     pub actions: Vec<actions::ActionConfig>,
@@ -69,6 +71,7 @@ impl Default for Config {
             backups: Vec::new(),
             logs: Vec::new(),
             actions: Vec::new(),
+            maintenance: MaintenanceConfig::default(),
             keys: Keymap::default(),
         }
     }
@@ -89,6 +92,14 @@ impl Default for MetricsConfig {
     fn default() -> Self {
         MetricsConfig { history: Duration::from_secs(300), thresholds: Thresholds::default() }
     }
+}
+
+/// `[maintenance]`: handbook 004's flag file.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MaintenanceConfig {
+    /// Present means this node is in maintenance; its first line says why.
+    pub flag_file: Option<PathBuf>,
 }
 
 /// `[metrics.thresholds]`, in percent used. Defaults are the handbooks' numbers.

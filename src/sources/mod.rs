@@ -4,6 +4,7 @@
 //! so health (last success, last error) is kept in one place for all of them.
 
 pub mod health;
+pub mod maintenance;
 pub mod node;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -20,6 +21,8 @@ pub enum Payload {
     Node(Box<NodeSample>),
     /// The state store is open.
     Store(StoreInfo),
+    /// The maintenance flag file's state.
+    Maintenance(maintenance::MaintenanceState),
 }
 
 /// One poll's outcome.

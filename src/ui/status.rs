@@ -8,6 +8,7 @@ use ratatui::widgets::Paragraph;
 use super::format;
 use crate::app::AppState;
 use crate::sources::HealthStatus;
+use crate::sources::maintenance::MaintenanceState;
 
 /// Draw the status bar.
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
@@ -15,6 +16,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let mut left = vec![Span::styled(format!(" {} ", state.host), theme.status_bar.patch(theme.title))];
     if state.config.read_only {
         left.push(Span::styled(" READ-ONLY ", theme.read_only));
+    }
+    if let Some(MaintenanceState::On { note }) = &state.maintenance {
+        let text = if note.is_empty() {
+            " MAINTENANCE ".to_owned()
+        } else {
+            format!(" MAINTENANCE: {} ", format::truncate(note, 30))
+        };
+        left.push(Span::styled(text, theme.warning.add_modifier(ratatui::style::Modifier::REVERSED)));
     }
     for (name, health) in &state.health {
         left.push(Span::raw(" "));
