@@ -270,6 +270,14 @@ impl Keymap {
         self.by_action.get(&action).map(Vec::as_slice).unwrap_or(&[])
     }
 
+    /// The one key to name in a short hint: the shortest spelling ("j" over
+    /// "down", "?" for help); "unbound" when there is none.
+    pub fn hint(&self, action: Action) -> String {
+        let shortest =
+            self.keys_for(action).iter().map(ToString::to_string).min_by_key(|k| k.chars().count());
+        shortest.unwrap_or_else(|| "unbound".into())
+    }
+
     /// "q, ctrl-c" for the help overlay and hints; "unbound" when empty.
     pub fn describe(&self, action: Action) -> String {
         let keys = self.keys_for(action);
@@ -359,6 +367,9 @@ mod tests {
         assert_eq!(km.describe(Action::Quit), "x");
         let km = keymap(r#"quit = []"#).unwrap();
         assert_eq!(km.describe(Action::Quit), "unbound");
+        assert_eq!(km.hint(Action::Quit), "unbound");
+        assert_eq!(km.hint(Action::Down), "j");
+        assert_eq!(km.hint(Action::ToggleHelp), "?");
     }
 
     #[test]

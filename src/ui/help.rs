@@ -58,8 +58,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, scroll: u16) {
     let keys = state.keymap();
     let mut title = format!(" Help — {} closes ", keys.describe(Action::ToggleHelp));
     if max_scroll > 0 {
-        let first = |a: Action| keys.keys_for(a).last().map_or_else(|| "?".to_owned(), ToString::to_string);
-        title.push_str(&format!("· {}/{} scroll ", first(Action::Down), first(Action::Up)));
+        title.push_str(&format!("· {}/{} scroll ", keys.hint(Action::Down), keys.hint(Action::Up)));
     }
     frame.render_widget(Clear, popup);
     frame.render_widget(

@@ -61,17 +61,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         spans.extend(label);
     }
     let used: usize = spans.iter().map(Span::width).sum();
-    let hint = format!("{} help ", first_key(state, Action::ToggleHelp));
+    let hint = format!("{} help ", state.keymap().hint(Action::ToggleHelp));
     if used + hint.len() < usize::from(area.width) {
         let pad = usize::from(area.width) - used - hint.chars().count();
         spans.push(Span::raw(" ".repeat(pad)));
         spans.push(Span::styled(hint, state.theme.muted));
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
-}
-
-fn first_key(state: &AppState, action: Action) -> String {
-    state.keymap().keys_for(action).first().map_or_else(|| "?".into(), ToString::to_string)
 }
 
 /// The tab whose title is at column `x` of the tab bar.
