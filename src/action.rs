@@ -56,11 +56,19 @@ pub enum Action {
     Filter,
     /// Close the open overlay, or clear the filter.
     Back,
+    /// Open the menu of actions for the selected row.
+    ActionMenu,
+    /// Type an action's name (with completion) and run it on the selected row.
+    CommandLine,
+    /// Arm the session for mutating actions, or disarm it.
+    ToggleArm,
+    /// Show or hide the audit trail.
+    ToggleAudit,
 }
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 27] = [
         Action::Quit,
         Action::Suspend,
         Action::Redraw,
@@ -84,6 +92,10 @@ impl Action {
         Action::ToggleKernelThreads,
         Action::Filter,
         Action::Back,
+        Action::ActionMenu,
+        Action::CommandLine,
+        Action::ToggleArm,
+        Action::ToggleAudit,
     ];
 
     /// One line for the help overlay.
@@ -112,6 +124,10 @@ impl Action {
             Action::ToggleKernelThreads => "show/hide kernel threads",
             Action::Filter => "filter processes (Enter keeps, Esc clears)",
             Action::Back => "close overlay / clear filter",
+            Action::ActionMenu => "actions for the selected row",
+            Action::CommandLine => "run an action by name (Tab completes)",
+            Action::ToggleArm => "arm / disarm mutating actions",
+            Action::ToggleAudit => "show/hide the audit trail",
         }
     }
 

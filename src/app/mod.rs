@@ -2,8 +2,11 @@
 //! signals. Each wake-up drains whatever else is ready, folds it into the
 //! state, and draws once. Nothing here waits on a backend.
 
+mod modal;
+mod pipeline;
 mod processes;
 mod state;
+mod targets;
 
 use std::time::{Duration, Instant};
 
@@ -13,9 +16,12 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub use modal::{CommandLine, Dialog, Field, Modal};
+pub use pipeline::{Pipeline, Run, RunStatus};
 pub use processes::{ProcessList, ProcessSort};
 pub use state::{AppState, Effect, NodeHistory, Overlay};
 
+use crate::ops::executor::Sinks;
 use crate::sources::{Payload, Update, next_wall_second};
 use crate::store::{SessionInfo, StoreInfo};
 use crate::tui::Tui;
@@ -83,11 +89,14 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
         let read_only = state.config.read_only;
         tokio::spawn(async move {
             let who = SessionInfo { host: &host, os_user: &who_user, read_only };
-            let result = crate::store::open_and_begin(path, who).await.map(Payload::Store);
-            let _ = tx.send(Update::now(crate::store::SOURCE, result)).await;
+            let result = crate::store::open_and_begin(path, who).await;
+            let store = result.as_ref().ok().map(|info| info.store.clone());
+            let _ = tx.send(Update::now(crate::store::SOURCE, result.map(Payload::Store))).await;
+            if let Some(store) = store {
+                crate::ops::executor::send_trail(&store, &tx).await;
+            }
         });
     }
-    drop(tx);
 
     let mut store: Option<StoreInfo> = None;
     // Keys redraw at once; data redraws wait until this deadline.
@@ -107,7 +116,10 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
                 None => break Ok(Exit::Quit), // the terminal went away
             },
             Some(update) = updates.recv() => urgent = fold(&mut state, &mut store, update),
-            _ = clock.tick() => tick_clock(&mut state),
+            _ = clock.tick() => {
+                tick_clock(&mut state);
+                state.tick();
+            }
             () = tokio::time::sleep_until(deadline), if draw_at.is_some() => {}
             _ = sigterm.recv() => break Ok(Exit::Signal(libc::SIGTERM)),
             _ = sighup.recv() => break Ok(Exit::Signal(libc::SIGHUP)),
@@ -127,6 +139,14 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
             Effect::Repaint => tui.clear()?,
             Effect::None => {}
         }
+        for request in state.pipeline.take_requests() {
+            let sinks = Sinks {
+                store: store.as_ref().map(|s| s.store.clone()),
+                mirror: state.config.audit.mirror_file.clone(),
+                events: tx.clone(),
+            };
+            tokio::spawn(crate::ops::executor::execute(request, sinks));
+        }
         state.now = Instant::now();
         let due = draw_at.is_some_and(|t| t <= tokio::time::Instant::now());
         if urgent || due || effect != Effect::None {
@@ -137,6 +157,7 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
         }
     };
     cancel.cancel();
+    finish_running_actions(&mut state, &mut updates).await;
     if let Some(info) = store {
         // Best effort, bounded: a stuck disk must not hold the operator's exit.
         let end = async {
@@ -146,6 +167,25 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
         let _ = tokio::time::timeout(Duration::from_millis(500), end).await;
     }
     exit
+}
+
+/// On the way out: cancel what still runs and give the executors a moment
+/// to kill their process groups and finish their audit rows, so the trail
+/// says "cancelled" rather than "outcome unknown".
+async fn finish_running_actions(state: &mut AppState, updates: &mut mpsc::Receiver<Update>) {
+    state.pipeline.cancel_all();
+    let wait = async {
+        while state.pipeline.active_runs().next().is_some() {
+            match updates.recv().await {
+                Some(u) => {
+                    state.apply_update(u);
+                }
+                None => return,
+            }
+        }
+    };
+    // The run's own kill grace is 2 s; the audit write after it is quick.
+    let _ = tokio::time::timeout(Duration::from_secs(4), wait).await;
 }
 
 /// Fold an update; true when it should be drawn at once (see `apply_update`).

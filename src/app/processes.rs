@@ -103,7 +103,7 @@ mod tests {
     use super::*;
 
     fn p(pid: u32, name: &str, cpu: f32, memory: u64) -> ProcessStat {
-        ProcessStat { pid, name: name.into(), cpu, memory, kernel_thread: false }
+        ProcessStat { pid, name: name.into(), cpu, memory, kernel_thread: false, start_time: 1 }
     }
 
     #[test]

@@ -6,6 +6,8 @@ use std::time::{Duration, Instant};
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 
+use super::modal::{CommandLine, Modal};
+use super::pipeline::Pipeline;
 use super::processes::{ProcessList, ProcessSort};
 use crate::action::Action;
 use crate::config::{Config, Keymap, Level};
@@ -119,6 +121,12 @@ pub struct AppState {
     pub notice: Option<(Instant, String)>,
     /// Maintenance mode, when a flag file is configured and has been read.
     pub maintenance: Option<MaintenanceState>,
+    /// Guarded actions: arming, runs, the audit trail.
+    pub pipeline: Pipeline,
+    /// The pipeline's open screen (menu, dialog, run, command line, audit).
+    pub modal: Option<Modal>,
+    /// The selected catalog on the Backups tab (pinned by name when it matters).
+    pub backup_selected: Option<usize>,
 }
 
 /// How long a notice stays in the status bar.
@@ -141,7 +149,12 @@ impl AppState {
         if config.maintenance.flag_file.is_some() {
             health.push((crate::sources::maintenance::SOURCE, SourceHealth::new(Some(config.refresh))));
         }
+        let operator = crate::ops::audit::Operator::from_env(&host);
+        let pipeline = Pipeline::new(crate::ops::catalog::all(&config), config.guard.arm_window, operator);
         AppState {
+            pipeline,
+            modal: None,
+            backup_selected: None,
             tab: Tab::Metrics,
             host,
             clock: String::new(),
@@ -204,16 +217,59 @@ impl AppState {
                 self.processes.rebuild(&sample.processes);
                 self.node = Some(sample);
             }
-            Ok(Payload::Store(info)) => self.store_path = Some(info.path),
+            Ok(Payload::Store(info)) => {
+                self.store_path = Some(info.path);
+                self.pipeline.session_id = Some(info.session_id);
+            }
             Ok(Payload::Maintenance(m)) => self.maintenance = Some(m),
+            Ok(Payload::Action(ev)) => {
+                self.pipeline.apply(self.now, ev);
+                first_news = true; // the operator is watching it
+            }
+            Ok(Payload::Audit(rows)) => self.set_audit(rows),
             Err(_) => {} // kept in health; the last good data stays on screen
         }
+        self.refresh_open_dialog();
         first_news
+    }
+
+    fn set_audit(&mut self, rows: Vec<crate::ops::audit::AuditRow>) {
+        let first_load = self.pipeline.audit.is_empty() && self.pipeline.session_id.is_some();
+        let session = self.pipeline.session_id;
+        self.pipeline.unknown_outcomes =
+            rows.iter().filter(|r| r.outcome(session) == "outcome unknown").count();
+        if first_load && self.pipeline.unknown_outcomes > 0 {
+            let n = self.pipeline.unknown_outcomes;
+            let msg = format!(
+                "{n} earlier action(s) have no recorded outcome (opsdeck stopped mid-run): see the audit trail"
+            );
+            tracing::warn!("{msg}");
+            self.notify(&msg);
+        }
+        self.pipeline.audit = rows;
+    }
+
+    /// Once a second: the arming window may have ended.
+    pub fn tick(&mut self) {
+        if self.pipeline.was_armed && self.pipeline.arming.remaining(self.now).is_none() {
+            self.pipeline.was_armed = false;
+            self.notify("disarmed: the arming window ended");
+        }
     }
 
     /// Apply a key press.
     pub fn handle_key(&mut self, key: &KeyEvent) -> Effect {
         let action = self.keymap().action_for(key);
+        if self.modal.is_some() {
+            return self.modal_key(key, action);
+        }
+        if action.is_none()
+            && let Some(spec) = crate::config::keymap::KeySpec::from_event(key)
+            && let Some(def) = self.pipeline.actions.iter().find(|a| a.key == Some(spec)).cloned()
+        {
+            self.open_action(def);
+            return Effect::None;
+        }
         if self.editing_filter && self.edit_filter(key, action) {
             return Effect::None;
         }
@@ -261,7 +317,7 @@ impl AppState {
     /// Apply an action; overlays see it first.
     pub fn apply(&mut self, action: Action) -> Effect {
         match action {
-            Action::Quit => return Effect::Quit,
+            Action::Quit => return self.quit(),
             Action::Suspend => return Effect::Suspend,
             Action::Redraw => return Effect::Repaint,
             _ => {}
@@ -289,6 +345,30 @@ impl AppState {
                 return Effect::None;
             }
             None => {}
+        }
+        match action {
+            Action::ActionMenu => {
+                self.open_menu();
+                return Effect::None;
+            }
+            Action::CommandLine => {
+                self.modal = Some(Modal::CommandLine(CommandLine::default()));
+                return Effect::None;
+            }
+            Action::ToggleArm => {
+                let armed = self.pipeline.arming.remaining(self.now).is_some();
+                self.arm(!armed);
+                return Effect::None;
+            }
+            Action::ToggleAudit => {
+                self.modal = Some(Modal::Audit { selected: 0, detail: false });
+                return Effect::None;
+            }
+            _ => {}
+        }
+        if self.tab == Tab::Backups && matches!(action, Action::Up | Action::Down) {
+            self.move_backup_selection(if action == Action::Up { -1 } else { 1 });
+            return Effect::None;
         }
         let all_len = self.node.as_ref().map_or(0, |n| n.processes.len());
         let page = 10;
@@ -321,6 +401,32 @@ impl AppState {
             }
         }
         Effect::None
+    }
+
+    /// Quit, unless an action is running: then the first press warns and a
+    /// second within a few seconds quits (and cancels it).
+    fn quit(&mut self) -> Effect {
+        let running: Vec<String> =
+            self.pipeline.active_runs().map(|r| format!("{} on {}", r.def.name, r.target.name)).collect();
+        if running.is_empty() {
+            return Effect::Quit;
+        }
+        if self.pipeline.quit_pressed.is_some_and(|t| self.now.saturating_duration_since(t) < NOTICE_FOR) {
+            return Effect::Quit;
+        }
+        self.pipeline.quit_pressed = Some(self.now);
+        let msg = format!("running: {}; quit again to cancel it and leave", running.join(", "));
+        self.notify(&msg);
+        Effect::None
+    }
+
+    fn move_backup_selection(&mut self, delta: isize) {
+        let n = self.config.backups.len();
+        if n == 0 {
+            return;
+        }
+        let from = self.backup_selected.map_or(0, |i| i.saturating_add_signed(delta));
+        self.backup_selected = Some(from.min(n - 1));
     }
 
     fn set_sort(&mut self, sort: ProcessSort) {

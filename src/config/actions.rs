@@ -18,6 +18,8 @@ use crate::ops::precondition::Condition;
 pub enum TargetKind {
     /// A node (this host, or one of the fleet).
     Node,
+    /// A process on this node (pinned by pid and start time).
+    Process,
     /// An alert.
     Alert,
     /// A database replica or primary.
@@ -72,6 +74,24 @@ pub struct ActionConfig {
     /// Extra environment (no secrets: those come with *_env / *_file / *_command).
     #[serde(default)]
     pub env: BTreeMap<String, String>,
+    /// A key that opens this action's dialog for the selected row, e.g. `"R"`.
+    /// Kept with its position so a clash with `[keys]` is reported there.
+    #[serde(default)]
+    pub key: Option<toml::Spanned<String>>,
+}
+
+impl TargetKind {
+    /// The spelling in the config and the audit trail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetKind::Node => "node",
+            TargetKind::Process => "process",
+            TargetKind::Alert => "alert",
+            TargetKind::Replica => "replica",
+            TargetKind::Backup => "backup",
+            TargetKind::Log => "log",
+        }
+    }
 }
 
 fn yes() -> bool {

@@ -185,7 +185,7 @@ pub struct Keymap {
 }
 
 /// The built-in bindings; `config.example.toml` lists the same.
-const DEFAULT_BINDINGS: [(Action, &[&str]); 23] = [
+const DEFAULT_BINDINGS: [(Action, &[&str]); 27] = [
     (Action::Quit, &["q", "ctrl-c"]),
     (Action::Suspend, &["ctrl-z"]),
     (Action::Redraw, &["ctrl-l"]),
@@ -209,6 +209,10 @@ const DEFAULT_BINDINGS: [(Action, &[&str]); 23] = [
     (Action::ToggleKernelThreads, &["K"]),
     (Action::Filter, &["/"]),
     (Action::Back, &["esc"]),
+    (Action::ActionMenu, &["x"]),
+    (Action::CommandLine, &[":"]),
+    (Action::ToggleArm, &["A"]),
+    (Action::ToggleAudit, &["a"]),
 ];
 
 impl Default for Keymap {
@@ -263,6 +267,11 @@ impl Keymap {
     /// The action bound to a key event, if any.
     pub fn action_for(&self, ev: &KeyEvent) -> Option<Action> {
         KeySpec::from_event(ev).and_then(|k| self.by_key.get(&k).copied())
+    }
+
+    /// The action a key is bound to, if any.
+    pub fn bound_to(&self, key: KeySpec) -> Option<Action> {
+        self.by_key.get(&key).copied()
     }
 
     /// The keys bound to an action, in the order they were given.
@@ -351,7 +360,7 @@ mod tests {
             (key(KeyCode::Char('?'), KeyModifiers::SHIFT), Some(Action::ToggleHelp)),
             (key(KeyCode::BackTab, KeyModifiers::SHIFT), Some(Action::PrevTab)),
             (key(KeyCode::Char('3'), KeyModifiers::NONE), Some(Action::TabReplication)),
-            (key(KeyCode::Char('x'), KeyModifiers::NONE), None),
+            (key(KeyCode::Char('z'), KeyModifiers::NONE), None),
             (key(KeyCode::Char('q'), KeyModifiers::ALT), None),
         ];
         for (ev, want) in cases {
@@ -361,10 +370,10 @@ mod tests {
 
     #[test]
     fn overrides_replace_the_default_for_that_action() {
-        let km = keymap(r#"quit = "x""#).unwrap();
-        assert_eq!(km.action_for(&key(KeyCode::Char('x'), KeyModifiers::NONE)), Some(Action::Quit));
+        let km = keymap(r#"quit = "Q""#).unwrap();
+        assert_eq!(km.action_for(&key(KeyCode::Char('Q'), KeyModifiers::SHIFT)), Some(Action::Quit));
         assert_eq!(km.action_for(&key(KeyCode::Char('q'), KeyModifiers::NONE)), None);
-        assert_eq!(km.describe(Action::Quit), "x");
+        assert_eq!(km.describe(Action::Quit), "Q");
         let km = keymap(r#"quit = []"#).unwrap();
         assert_eq!(km.describe(Action::Quit), "unbound");
         assert_eq!(km.hint(Action::Quit), "unbound");

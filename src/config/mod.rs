@@ -51,6 +51,10 @@ pub struct Config {
     pub logs: Vec<LogSource>,
     /// Maintenance mode by flag file.
     pub maintenance: MaintenanceConfig,
+    /// How mutating actions are guarded.
+    pub guard: GuardConfig,
+    /// Where the audit trail is mirrored.
+    pub audit: AuditConfig,
     /// Config-defined command actions.
     #[serde(deserialize_with = "unique_names")]
     pub actions: Vec<actions::ActionConfig>,
@@ -72,6 +76,8 @@ impl Default for Config {
             logs: Vec::new(),
             actions: Vec::new(),
             maintenance: MaintenanceConfig::default(),
+            guard: GuardConfig::default(),
+            audit: AuditConfig::default(),
             keys: Keymap::default(),
         }
     }
@@ -100,6 +106,29 @@ impl Default for MetricsConfig {
 pub struct MaintenanceConfig {
     /// Present means this node is in maintenance; its first line says why.
     pub flag_file: Option<PathBuf>,
+}
+
+/// `[guard]`: arming.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GuardConfig {
+    /// How long one press of the arm key lets mutating actions run.
+    #[serde(deserialize_with = "duration::any")]
+    pub arm_window: Duration,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        GuardConfig { arm_window: Duration::from_secs(15 * 60) }
+    }
+}
+
+/// `[audit]`: the trail is always in the state store; this mirrors it.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Append each attempt and each finish as one JSON line, for shipping elsewhere.
+    pub mirror_file: Option<PathBuf>,
 }
 
 /// `[metrics.thresholds]`, in percent used. Defaults are the handbooks' numbers.
@@ -224,7 +253,30 @@ pub fn load(cli: Option<&Path>) -> Result<(Config, ConfigOrigin), ConfigError> {
 
 /// Parse config text; `path` is only used in error messages.
 pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
-    toml::from_str(src).map_err(|e| ConfigError::toml(path, src, &e))
+    let config: Config = toml::from_str(src).map_err(|e| ConfigError::toml(path, src, &e))?;
+    check_action_keys(&config).map_err(|(span, msg)| ConfigError::at(path, src, span, msg))?;
+    Ok(config)
+}
+
+/// An action's `key` must parse and must not clash with `[keys]` or another action.
+fn check_action_keys(config: &Config) -> Result<(), (std::ops::Range<usize>, String)> {
+    let mut taken: std::collections::HashMap<keymap::KeySpec, String> = std::collections::HashMap::new();
+    for a in &config.actions {
+        let Some(key) = &a.key else { continue };
+        let spec: keymap::KeySpec = key.get_ref().parse().map_err(|e: String| (key.span(), e))?;
+        if let Some(bound) = config.keys.bound_to(spec) {
+            let msg =
+                format!("key \"{spec}\" of action {:?} is already bound to {}", a.name, bound.config_name());
+            return Err((key.span(), msg));
+        }
+        if let Some(other) = taken.insert(spec, a.name.clone()) {
+            return Err((
+                key.span(),
+                format!("key \"{spec}\" is bound to both actions {other:?} and {:?}", a.name),
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

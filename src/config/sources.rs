@@ -50,17 +50,44 @@ pub enum ClusterKind {
 
 /// `[[backups]]`: a place backups land.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(try_from = "RawBackupSource")]
 pub struct BackupSource {
     /// Shown as the catalog section's title.
     pub name: String,
     /// How to read the catalog.
     pub kind: BackupKind,
-    /// Directory, repository or stanza location.
+    /// Directory, repository or stanza location (`kind = "sqlite"`: the database file).
     pub path: String,
     /// Newest backup older than this is a breach of the recovery point objective.
-    #[serde(deserialize_with = "duration::any")]
     pub rpo: Duration,
+    /// Where copies go; required by `kind = "sqlite"`, whose online backup writes here.
+    pub destination: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawBackupSource {
+    name: String,
+    kind: BackupKind,
+    path: String,
+    #[serde(deserialize_with = "duration::any")]
+    rpo: Duration,
+    #[serde(default)]
+    destination: Option<String>,
+}
+
+impl TryFrom<RawBackupSource> for BackupSource {
+    type Error = String;
+
+    fn try_from(r: RawBackupSource) -> Result<Self, Self::Error> {
+        if r.kind == BackupKind::Sqlite && r.destination.as_deref().is_none_or(|d| d.trim().is_empty()) {
+            return Err(format!(
+                "backup {:?}: kind = \"sqlite\" needs destination = \"<directory>\"",
+                r.name
+            ));
+        }
+        Ok(BackupSource { name: r.name, kind: r.kind, path: r.path, rpo: r.rpo, destination: r.destination })
+    }
 }
 
 /// The backup catalogs the Backups tab understands.
@@ -75,6 +102,8 @@ pub enum BackupKind {
     Pgbackrest,
     /// A WAL-G storage.
     Walg,
+    /// A SQLite database (`path`) copied by the online backup API into `destination`.
+    Sqlite,
 }
 
 /// `[[logs]]`: a log file (or glob) to tail.

@@ -107,6 +107,9 @@ pub struct ProcessStat {
     pub memory: u64,
     /// A kernel thread (hidden unless asked for, as htop does).
     pub kernel_thread: bool,
+    /// Seconds since the epoch when it started: with the pid, its identity
+    /// (pids are reused; an action pinned to one must not hit its successor).
+    pub start_time: u64,
 }
 
 fn percent(part: u64, whole: u64) -> f64 {

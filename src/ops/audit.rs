@@ -61,6 +61,8 @@ pub enum Guard {
     RefusedPrecondition,
     /// Another action is running on the same target.
     RefusedBusy,
+    /// The action ran on this target less than its cooldown ago.
+    RefusedCooldown,
     /// The pinned target vanished or changed identity.
     AbortedTargetChanged,
 }
@@ -75,6 +77,7 @@ impl Guard {
             Guard::RefusedUnarmed => "refused: not armed",
             Guard::RefusedPrecondition => "refused: precondition",
             Guard::RefusedBusy => "refused: busy",
+            Guard::RefusedCooldown => "refused: cooldown",
             Guard::AbortedTargetChanged => "aborted: target changed",
         }
     }
@@ -118,7 +121,7 @@ pub struct Attempt {
     pub reason: Option<String>,
 }
 
-/// A row of the trail as read back.
+/// A row of the trail as read back: the whole record.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct AuditRow {
     /// Row id.
@@ -129,18 +132,37 @@ pub struct AuditRow {
     pub session_id: Option<i64>,
     /// `os_user` (and `sudo_user` when set).
     pub who: String,
+    /// Client address and port of the SSH session, if any.
+    pub ssh_origin: Option<String>,
+    /// The controlling terminal.
+    pub tty: Option<String>,
+    /// The host opsdeck ran on.
+    pub host: String,
     /// Action name.
     pub action: String,
+    /// Kind of target.
+    pub target_kind: String,
+    /// The target's identity.
+    pub target_id: String,
     /// Target display name.
     pub target_name: String,
     /// The preview as recorded.
     pub preview: String,
+    /// Each precondition with its value and result, one per line.
+    pub preconditions: String,
     /// The guard's decision as stored.
     pub guard: String,
+    /// A failed precondition was overridden.
+    #[serde(rename = "override")]
+    pub overridden: bool,
+    /// The operator's reason.
+    pub reason: Option<String>,
     /// How it ended, when it ran and finished.
     pub ending: Option<String>,
     /// When it finished.
     pub finished_at: Option<String>,
+    /// How long it ran.
+    pub duration_ms: Option<i64>,
     /// Output excerpt, when it ran.
     pub output_excerpt: Option<String>,
 }
@@ -168,13 +190,15 @@ fn render_conditions(conditions: &[CheckedCondition]) -> String {
         .join("\n")
 }
 
-fn ending_text(ending: &Ending) -> String {
+pub fn ending_text(ending: &Ending) -> String {
     match ending {
         Ending::Exited(code) => format!("exit {code}"),
         Ending::Signalled(sig) => format!("killed by signal {sig}"),
         Ending::TimedOut => "timed out".into(),
         Ending::Cancelled => "cancelled while running".into(),
         Ending::SpawnFailed(why) => format!("did not start: {why}"),
+        Ending::Done => "ok".into(),
+        Ending::Failed(why) => format!("failed: {why}"),
     }
 }
 
@@ -229,39 +253,88 @@ pub async fn finish(store: &Store, id: i64, outcome: &Outcome) -> Result<(), Str
     .map_err(|e| format!("cannot finish audit row {id}: {e}"))
 }
 
+macro_rules! columns {
+    () => {
+        "id, started_at, session_id, os_user, sudo_user, ssh_origin, tty, host, action, \
+    target_kind, target_id, target_name, preview, preconditions, guard, override, reason, ending, \
+    finished_at, duration_ms, output_excerpt"
+    };
+}
+
 /// Rows started within `since` (all when `None`), newest first, at most `limit`.
 pub async fn recent(store: &Store, since: Option<Duration>, limit: u32) -> Result<Vec<AuditRow>, String> {
     let cutoff = since
         .and_then(|d| jiff::SignedDuration::try_from(d).ok())
         .and_then(|d| jiff::Timestamp::now().checked_sub(d).ok())
         .map_or_else(String::new, |t| t.to_string());
-    let rows = sqlx::query(
-        "SELECT id, started_at, session_id, os_user, sudo_user, action, target_name, preview, guard, \
-         ending, finished_at, output_excerpt FROM audit WHERE started_at >= ? ORDER BY id DESC LIMIT ?",
-    )
+    let rows = sqlx::query(concat!(
+        "SELECT ",
+        columns!(),
+        " FROM audit WHERE started_at >= ? ORDER BY id DESC LIMIT ?"
+    ))
     .bind(cutoff)
     .bind(limit)
     .fetch_all(store.pool())
     .await
     .map_err(|e| format!("cannot read the audit trail: {e}"))?;
     rows.iter()
-        .map(|r| {
-            let user: String = r.try_get("os_user")?;
-            let sudo: Option<String> = r.try_get("sudo_user")?;
-            Ok(AuditRow {
-                id: r.try_get("id")?,
-                started_at: r.try_get("started_at")?,
-                session_id: r.try_get("session_id")?,
-                who: sudo.map_or_else(|| user.clone(), |s| format!("{s} (as {user})")),
-                action: r.try_get("action")?,
-                target_name: r.try_get("target_name")?,
-                preview: r.try_get("preview")?,
-                guard: r.try_get("guard")?,
-                ending: r.try_get("ending")?,
-                finished_at: r.try_get("finished_at")?,
-                output_excerpt: r.try_get("output_excerpt")?,
-            })
-        })
+        .map(from_row)
         .collect::<Result<_, sqlx::Error>>()
         .map_err(|e| format!("cannot read the audit trail: {e}"))
+}
+
+/// One row by id.
+pub async fn get(store: &Store, id: i64) -> Result<AuditRow, String> {
+    let row = sqlx::query(concat!("SELECT ", columns!(), " FROM audit WHERE id = ?"))
+        .bind(id)
+        .fetch_one(store.pool())
+        .await
+        .map_err(|e| format!("cannot read audit row {id}: {e}"))?;
+    from_row(&row).map_err(|e| format!("cannot read audit row {id}: {e}"))
+}
+
+fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<AuditRow, sqlx::Error> {
+    let user: String = r.try_get("os_user")?;
+    let sudo: Option<String> = r.try_get("sudo_user")?;
+    Ok(AuditRow {
+        id: r.try_get("id")?,
+        started_at: r.try_get("started_at")?,
+        session_id: r.try_get("session_id")?,
+        who: sudo.map_or_else(|| user.clone(), |s| format!("{s} (as {user})")),
+        ssh_origin: r.try_get("ssh_origin")?,
+        tty: r.try_get("tty")?,
+        host: r.try_get("host")?,
+        action: r.try_get("action")?,
+        target_kind: r.try_get("target_kind")?,
+        target_id: r.try_get("target_id")?,
+        target_name: r.try_get("target_name")?,
+        preview: r.try_get("preview")?,
+        preconditions: r.try_get("preconditions")?,
+        guard: r.try_get("guard")?,
+        overridden: r.try_get("override")?,
+        reason: r.try_get("reason")?,
+        ending: r.try_get("ending")?,
+        finished_at: r.try_get("finished_at")?,
+        duration_ms: r.try_get("duration_ms")?,
+        output_excerpt: r.try_get("output_excerpt")?,
+    })
+}
+
+/// Append one event (`"attempt"` or `"finish"`) with the row's whole record
+/// to the JSON-lines mirror. One `write` per line on an append-mode file, so
+/// two opsdecks mirroring to one file do not interleave inside a line.
+pub fn mirror(path: &std::path::Path, event: &str, row: &AuditRow) -> Result<(), String> {
+    use std::io::Write;
+    let mut value = serde_json::to_value(row).map_err(|e| e.to_string())?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("event".into(), event.into());
+    }
+    let mut line = value.to_string();
+    line.push('\n');
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(line.as_bytes()))
+        .map_err(|e| format!("cannot append to the audit mirror {}: {e}", path.display()))
 }

@@ -82,6 +82,8 @@ pub struct Facts<'a> {
     pub target_unchanged: bool,
     /// Another action is running on this target.
     pub busy: bool,
+    /// This action ran on this target less than its cooldown ago.
+    pub cooling_down: bool,
     /// The preconditions, evaluated now.
     pub checks: &'a [CheckedCondition],
     /// The action lets a failed precondition be overridden with a reason.
@@ -108,7 +110,7 @@ pub enum Verdict {
 }
 
 /// Decide. The order matters and is the order an operator would want the
-/// reason in: a vanished target first, then mode, arming, business, the
+/// reason in: a vanished target first, then mode, arming, business, cooldown, the
 /// confirmation, and last the preconditions (the only overridable check).
 pub fn decide(f: &Facts<'_>) -> Verdict {
     if !f.target_unchanged {
@@ -122,6 +124,9 @@ pub fn decide(f: &Facts<'_>) -> Verdict {
     }
     if f.busy {
         return Verdict::Refuse(Guard::RefusedBusy);
+    }
+    if f.cooling_down {
+        return Verdict::Refuse(Guard::RefusedCooldown);
     }
     if !f.tier.satisfied_by(f.confirmation, f.target_name) {
         return Verdict::Refuse(Guard::Cancelled);
@@ -149,6 +154,7 @@ mod tests {
             armed: true,
             target_unchanged: true,
             busy: false,
+            cooling_down: false,
             checks,
             overridable: false,
             confirmation,
@@ -184,6 +190,11 @@ mod tests {
             ),
             ("unarmed", Facts { armed: false, ..facts(&ok, &named) }, Verdict::Refuse(Guard::RefusedUnarmed)),
             ("busy", Facts { busy: true, ..facts(&ok, &named) }, Verdict::Refuse(Guard::RefusedBusy)),
+            (
+                "cooldown",
+                Facts { cooling_down: true, ..facts(&ok, &named) },
+                Verdict::Refuse(Guard::RefusedCooldown),
+            ),
             ("wrong name", facts(&ok, &wrong), Verdict::Refuse(Guard::Cancelled)),
             ("precondition", facts(&bad, &named), Verdict::Refuse(Guard::RefusedPrecondition)),
             ("not overridable", facts(&bad, &with_reason), Verdict::Refuse(Guard::RefusedPrecondition)),

@@ -5,6 +5,11 @@
 
 pub mod argv;
 pub mod audit;
+pub mod catalog;
+pub mod executor;
 pub mod guard;
+pub mod plan;
 pub mod precondition;
 pub mod run;
+pub mod sqlite_backup;
+pub mod target;

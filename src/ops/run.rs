@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 /// How the command is run besides its argv.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunSpec {
     /// Program and arguments, already rendered.
     pub argv: Vec<String>,
@@ -49,6 +49,17 @@ pub enum Ending {
     Cancelled,
     /// It never started.
     SpawnFailed(String),
+    /// A built-in action succeeded.
+    Done,
+    /// A built-in action failed, for this reason.
+    Failed(String),
+}
+
+impl Ending {
+    /// Whether this is success.
+    pub fn succeeded(&self) -> bool {
+        matches!(self, Ending::Exited(0) | Ending::Done)
+    }
 }
 
 /// The result of a run, for the run view and the audit row.

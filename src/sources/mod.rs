@@ -23,6 +23,10 @@ pub enum Payload {
     Store(StoreInfo),
     /// The maintenance flag file's state.
     Maintenance(maintenance::MaintenanceState),
+    /// Progress of a guarded action.
+    Action(crate::ops::executor::Event),
+    /// The newest rows of the audit trail.
+    Audit(Vec<crate::ops::audit::AuditRow>),
 }
 
 /// One poll's outcome.

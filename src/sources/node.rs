@@ -90,6 +90,7 @@ impl NodeCollector {
                     memory: p.memory(),
                     // Linux kernel threads are children of kthreadd (pid 2).
                     kernel_thread: p.pid().as_u32() == 2 || p.parent().is_some_and(|pp| pp.as_u32() == 2),
+                    start_time: p.start_time(),
                 })
                 .collect(),
         })

@@ -80,7 +80,29 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, tab: Tab) {
         text.push(Line::styled("Nothing configured for this tab yet.", theme.title));
     } else {
         text.push(Line::styled("Configured, but this build does not poll these yet:", theme.warning));
-        text.extend(listed.into_iter().map(|s| Line::styled(format!("  • {s}"), theme.text)));
+        // Backups rows are selectable already: a SQLite catalog has its backup action.
+        let selected = if tab == Tab::Backups { state.backup_selected } else { None };
+        text.extend(listed.into_iter().enumerate().map(|(i, s)| {
+            if selected == Some(i) {
+                Line::styled(format!("› • {s}"), theme.selection)
+            } else {
+                Line::styled(format!("  • {s}"), theme.text)
+            }
+        }));
+        if tab == Tab::Backups
+            && state.config.backups.iter().any(|b| b.kind == crate::config::sources::BackupKind::Sqlite)
+        {
+            let keys = state.keymap();
+            text.push(Line::styled(
+                format!(
+                    "  {}/{} selects; {} on a sqlite catalog backs it up now",
+                    keys.hint(crate::action::Action::Down),
+                    keys.hint(crate::action::Action::Up),
+                    keys.hint(crate::action::Action::ActionMenu)
+                ),
+                theme.muted,
+            ));
+        }
     }
     text.push(Line::raw(""));
     text.push(Line::styled(es.what, theme.text));

@@ -65,9 +65,37 @@ pub fn truncate(s: &str, width: usize) -> String {
     out
 }
 
+/// Text from outside (a command's output, a log line) made harmless for the
+/// terminal: control characters, escape sequences included, become visible
+/// `^X` / `\u{..}` marks so nothing can move the cursor or retitle the window.
+pub fn inert(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\t' => out.push_str("    "),
+            c if (c as u32) < 0x20 => {
+                out.push('^');
+                out.push(char::from(b'@' + c as u8));
+            }
+            '\u{7f}' => out.push_str("^?"),
+            c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn escapes_become_visible_text() {
+        assert_eq!(inert("\x1b]0;pwned\x07ok"), "^[]0;pwned^Gok");
+        assert_eq!(inert("a\tb\r"), "a    b^M");
+        assert_eq!(inert("\u{9b}31m"), "\\u{9b}31m");
+        assert_eq!(inert("plain 告警"), "plain 告警");
+    }
 
     #[test]
     fn formats() {

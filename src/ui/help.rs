@@ -26,6 +26,7 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
             ])
         })
         .collect();
+    lines.extend(actions_here(state));
     lines.push(Line::raw(""));
     lines
         .push(Line::styled(" Mouse: click a tab title to open it; the wheel scrolls the list.", theme.muted));
@@ -43,6 +44,39 @@ pub fn lines(state: &AppState) -> Vec<Line<'static>> {
         theme.muted,
     ));
     lines
+}
+
+/// The guarded actions the current tab's rows offer.
+fn actions_here(state: &AppState) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let targets = state.tab_targets();
+    let here: Vec<_> =
+        state.pipeline.actions.iter().filter(|a| targets.iter().any(|t| a.applies(t.kind))).collect();
+    let mut out = vec![Line::raw("")];
+    if here.is_empty() {
+        out.push(Line::styled(" No guarded actions for this tab's rows.", theme.muted));
+        return out;
+    }
+    out.push(Line::styled(
+        format!(
+            " Actions here ({} opens the menu, : runs by name):",
+            state.keymap().hint(Action::ActionMenu)
+        ),
+        theme.title,
+    ));
+    for a in here {
+        let key = a.key.map(|k| k.to_string()).unwrap_or_default();
+        let guard = if a.mutating { "needs arming" } else { "read-only" };
+        out.push(Line::from(vec![
+            Span::styled(format!(" {key:>6}  "), theme.accent),
+            Span::styled(format!("{} — {} ", a.name, a.label), theme.text),
+            Span::styled(
+                format!("({} {}, {guard})", a.applies_to.as_str(), format!("{:?}", a.guard).to_lowercase()),
+                theme.muted,
+            ),
+        ]));
+    }
+    out
 }
 
 /// Draw the help overlay centred over `area`.

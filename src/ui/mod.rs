@@ -9,6 +9,8 @@
 //! └ help.rs / internal_log.rs drawn on top when open ──────┘
 //! ```
 
+pub mod actions;
+pub mod audit;
 pub mod empty;
 pub mod format;
 pub mod help;
@@ -108,6 +110,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         Some(Overlay::InternalLog) => internal_log::render(frame, body, state),
         None => {}
     }
+    actions::render(frame, body, state);
 }
 
 fn render_too_small(frame: &mut Frame, area: Rect, state: &AppState) {

@@ -17,6 +17,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     if state.config.read_only {
         left.push(Span::styled(" READ-ONLY ", theme.read_only));
     }
+    if let Some(left_armed) = state.pipeline.arming.remaining(state.now) {
+        let secs = left_armed.as_secs();
+        let text = format!(" ARMED {}:{:02} ", secs / 60, secs % 60);
+        left.push(Span::styled(text, theme.critical.add_modifier(ratatui::style::Modifier::REVERSED)));
+    }
+    for run in state.pipeline.active_runs() {
+        let secs = state.now.saturating_duration_since(run.started).as_secs();
+        left.push(Span::styled(format!(" ⏵ {} {}s ", run.def.name, secs), theme.accent));
+    }
+    if state.pipeline.unknown_outcomes > 0 {
+        let n = state.pipeline.unknown_outcomes;
+        left.push(Span::styled(format!(" ⚠ {n} outcome unknown "), theme.warning));
+    }
     if let Some(MaintenanceState::On { note }) = &state.maintenance {
         let text = if note.is_empty() {
             " MAINTENANCE ".to_owned()

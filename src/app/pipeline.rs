@@ -1,0 +1,287 @@
+//! The app's side of guarded actions: the arming window, which targets are
+//! busy, cooldowns, the runs of this session and their output, and the
+//! requests waiting for the loop to hand them to the executor.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::ops::audit::{AuditRow, Guard, Operator};
+use crate::ops::catalog::ActionDef;
+use crate::ops::executor::{Event, Request, SessionFacts};
+use crate::ops::guard::{Arming, Confirmation};
+use crate::ops::run::{Outcome, Stream};
+use crate::ops::target::Target;
+
+/// Lines of output a run view keeps.
+pub const RUN_LINES: usize = 2_000;
+
+/// Where one run stands.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RunStatus {
+    /// The executor is re-reading the target and asking the guard.
+    Checking,
+    /// Running.
+    Running,
+    /// Ran to this outcome.
+    Finished(Outcome),
+    /// Not run: the guard's refusal (or a store error) explained.
+    Refused(Guard, String),
+}
+
+/// One attempt of this session, as its run view shows it.
+#[derive(Debug, Clone)]
+pub struct Run {
+    /// Matches the executor's events.
+    pub ticket: u64,
+    /// The action.
+    pub def: Arc<ActionDef>,
+    /// The pinned target's name and identity.
+    pub target: Target,
+    /// What runs.
+    pub preview: String,
+    /// When it was confirmed.
+    pub started: Instant,
+    /// When it ended.
+    pub ended: Option<Instant>,
+    /// Where it stands.
+    pub status: RunStatus,
+    /// The newest output lines.
+    pub lines: VecDeque<(Stream, String)>,
+    /// Lines that scrolled out of `lines`.
+    pub dropped: usize,
+    /// The audit row, once written.
+    pub audit_id: Option<i64>,
+    /// Ctrl-C.
+    pub cancel: CancellationToken,
+}
+
+impl Run {
+    /// Still checking or running.
+    pub fn active(&self) -> bool {
+        matches!(self.status, RunStatus::Checking | RunStatus::Running)
+    }
+}
+
+/// Everything about actions that outlives one dialog.
+#[derive(Debug)]
+pub struct Pipeline {
+    /// Every action this config offers.
+    pub actions: Vec<Arc<ActionDef>>,
+    /// The armed window.
+    pub arming: Arming,
+    /// How long one arming lasts.
+    pub arm_window: Duration,
+    /// Armed at the last tick (to say when it disarms itself).
+    pub was_armed: bool,
+    /// This session's runs, oldest first.
+    pub runs: Vec<Run>,
+    /// Target id → ticket of the run that holds it.
+    busy: HashMap<String, u64>,
+    /// (action, target id) → when its last run ended.
+    last_ended: HashMap<(String, String), Instant>,
+    next_ticket: u64,
+    outbox: Vec<Request>,
+    /// The newest audit rows.
+    pub audit: Vec<AuditRow>,
+    /// Rows of earlier sessions that started and never finished.
+    pub unknown_outcomes: usize,
+    /// This run's session row, once the store is open.
+    pub session_id: Option<i64>,
+    /// Who is at the keyboard.
+    pub operator: Operator,
+    /// When quit was pressed while an action ran (a second press quits).
+    pub quit_pressed: Option<Instant>,
+}
+
+impl Pipeline {
+    /// A pipeline for these actions.
+    pub fn new(actions: Vec<Arc<ActionDef>>, arm_window: Duration, operator: Operator) -> Pipeline {
+        Pipeline {
+            actions,
+            arming: Arming::default(),
+            arm_window,
+            was_armed: false,
+            runs: Vec::new(),
+            busy: HashMap::new(),
+            last_ended: HashMap::new(),
+            next_ticket: 1,
+            outbox: Vec::new(),
+            audit: Vec::new(),
+            unknown_outcomes: 0,
+            session_id: None,
+            operator,
+            quit_pressed: None,
+        }
+    }
+
+    /// The actions that apply to `target`.
+    pub fn actions_for(&self, target: &Target) -> Vec<Arc<ActionDef>> {
+        self.actions.iter().filter(|a| a.applies(target.kind)).cloned().collect()
+    }
+
+    /// An action by name.
+    pub fn action(&self, name: &str) -> Option<Arc<ActionDef>> {
+        self.actions.iter().find(|a| a.name == name).cloned()
+    }
+
+    /// Requests for the loop to hand to the executor.
+    pub fn take_requests(&mut self) -> Vec<Request> {
+        std::mem::take(&mut self.outbox)
+    }
+
+    /// Queue an attempt (confirmed, or backed out of); returns its ticket.
+    /// The facts the app owns are taken now, on the UI thread, so two quick
+    /// confirmations cannot both find the target free.
+    #[allow(clippy::too_many_arguments)]
+    pub fn submit(
+        &mut self,
+        now: Instant,
+        read_only: bool,
+        def: Arc<ActionDef>,
+        target: Target,
+        preview: String,
+        confirmation: Confirmation,
+        backed_out: bool,
+    ) -> u64 {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        let busy = self.busy.contains_key(&target.id);
+        let cooling_down = def.cooldown.is_some_and(|c| {
+            self.last_ended
+                .get(&(def.name.clone(), target.id.clone()))
+                .is_some_and(|t| now.saturating_duration_since(*t) < c)
+        });
+        let armed = self.arming.remaining(now).is_some();
+        if !backed_out && !busy {
+            self.busy.insert(target.id.clone(), ticket);
+        }
+        let cancel = CancellationToken::new();
+        self.outbox.push(Request {
+            ticket,
+            def: def.clone(),
+            pinned: target.clone(),
+            shown_preview: preview.clone(),
+            confirmation,
+            session: SessionFacts { read_only, armed, busy, cooling_down, backed_out },
+            operator: self.operator.clone(),
+            session_id: self.session_id,
+            cancel: cancel.clone(),
+        });
+        if !backed_out {
+            self.runs.push(Run {
+                ticket,
+                def,
+                target,
+                preview,
+                started: now,
+                ended: None,
+                status: RunStatus::Checking,
+                lines: VecDeque::new(),
+                dropped: 0,
+                audit_id: None,
+                cancel,
+            });
+            // A session's history is for the run view, not an archive: the trail has it all.
+            if self.runs.len() > 50 {
+                self.runs.remove(0);
+            }
+        }
+        ticket
+    }
+
+    /// Fold an executor event in.
+    pub fn apply(&mut self, now: Instant, ev: Event) {
+        let ticket = match &ev {
+            Event::Line { ticket, .. } | Event::Started { ticket, .. } | Event::Ended { ticket, .. } => {
+                *ticket
+            }
+        };
+        let Some(run) = self.runs.iter_mut().find(|r| r.ticket == ticket) else { return };
+        match ev {
+            Event::Line { stream, line, .. } => {
+                if run.lines.len() == RUN_LINES {
+                    run.lines.pop_front();
+                    run.dropped += 1;
+                }
+                run.lines.push_back((stream, line));
+            }
+            Event::Started { audit_id, preview, .. } => {
+                run.status = RunStatus::Running;
+                run.audit_id = Some(audit_id);
+                run.preview = preview;
+            }
+            Event::Ended { guard, result, audit_id, .. } => {
+                run.ended = Some(now);
+                run.audit_id = audit_id.or(run.audit_id);
+                run.status = match result {
+                    Ok(outcome) => RunStatus::Finished(outcome),
+                    Err(why) => RunStatus::Refused(guard, why),
+                };
+                if self.busy.get(&run.target.id) == Some(&ticket) {
+                    self.busy.remove(&run.target.id);
+                }
+                if matches!(run.status, RunStatus::Finished(_)) {
+                    self.last_ended.insert((run.def.name.clone(), run.target.id.clone()), now);
+                }
+            }
+        }
+    }
+
+    /// The runs still checking or running.
+    pub fn active_runs(&self) -> impl Iterator<Item = &Run> {
+        self.runs.iter().filter(|r| r.active())
+    }
+
+    /// A run by ticket.
+    pub fn run(&self, ticket: u64) -> Option<&Run> {
+        self.runs.iter().find(|r| r.ticket == ticket)
+    }
+
+    /// Cancel every active run (opsdeck is quitting).
+    pub fn cancel_all(&self) {
+        for r in self.active_runs() {
+            r.cancel.cancel();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    fn pipeline() -> Pipeline {
+        let mut c = Config::default();
+        c.maintenance.flag_file = Some("/tmp/none".into());
+        let op = Operator::from_lookup("h", |_| None);
+        Pipeline::new(crate::ops::catalog::all(&c), Duration::from_secs(900), op)
+    }
+
+    #[test]
+    fn a_second_attempt_on_a_busy_target_is_marked_busy_until_the_first_ends() {
+        let mut p = pipeline();
+        let now = Instant::now();
+        let def = p.action("maintenance_off").unwrap();
+        let target = Target::node("h", None, None);
+        let c = Confirmation { typed: "y".into(), reason: String::new() };
+        let first = p.submit(now, false, def.clone(), target.clone(), "x".into(), c.clone(), false);
+        p.submit(now, false, def.clone(), target.clone(), "x".into(), c.clone(), false);
+        let reqs = p.take_requests();
+        assert_eq!(reqs.iter().map(|r| r.session.busy).collect::<Vec<_>>(), [false, true]);
+        let ended = |ticket| Event::Ended {
+            ticket,
+            guard: Guard::Cancelled,
+            result: Err("x".into()),
+            audit_id: None,
+        };
+        p.apply(now, ended(first + 1)); // the refused second must not free the target
+        p.submit(now, false, def.clone(), target.clone(), "x".into(), c.clone(), false);
+        assert!(p.take_requests()[0].session.busy);
+        p.apply(now, ended(first));
+        p.submit(now, false, def, target, "x".into(), c, false);
+        assert!(!p.take_requests()[0].session.busy);
+    }
+}

@@ -1,0 +1,64 @@
+//! Which rows of the current tab an action can be aimed at, and finding a
+//! pinned target again by identity in fresh data (never by row index).
+
+use crate::config::sources::BackupKind;
+use crate::ops::target::Target;
+use crate::sources::maintenance::MaintenanceState;
+use crate::ui::Tab;
+
+use super::AppState;
+
+impl AppState {
+    /// The targets the current tab offers: this node and the selected
+    /// process on Metrics, the selected catalog on Backups.
+    pub fn tab_targets(&self) -> Vec<Target> {
+        match self.tab {
+            Tab::Metrics => {
+                let mut out = vec![self.node_target()];
+                let selected = self.processes.selected_row().and_then(|row| self.processes.rows.get(row));
+                if let (Some(&i), Some(node)) = (selected, &self.node)
+                    && let Some(p) = node.processes.get(i)
+                {
+                    out.push(Target::process(p));
+                }
+                out
+            }
+            Tab::Backups => self.backup_selected.and_then(|i| self.backup_target(i)).into_iter().collect(),
+            Tab::Alerts | Tab::Replication | Tab::Logs => Vec::new(),
+        }
+    }
+
+    /// The pinned target as the latest data shows it, or `None` if it is gone
+    /// or now has another identity.
+    pub fn find_target(&self, pinned: &Target) -> Option<Target> {
+        let found = match pinned.kind {
+            crate::config::actions::TargetKind::Node => Some(self.node_target()),
+            crate::config::actions::TargetKind::Process => {
+                let pid = pinned.fields.get("pid").map(ToString::to_string)?;
+                let node = self.node.as_ref()?;
+                node.processes.iter().find(|p| p.pid.to_string() == pid).map(Target::process)
+            }
+            crate::config::actions::TargetKind::Backup => (0..self.config.backups.len())
+                .filter_map(|i| self.backup_target(i))
+                .find(|t| t.id == pinned.id),
+            _ => None,
+        };
+        found.filter(|t| t.id == pinned.id)
+    }
+
+    fn node_target(&self) -> Target {
+        let flag = self.config.maintenance.flag_file.clone().map(|path| {
+            let on = matches!(self.maintenance, Some(MaintenanceState::On { .. }));
+            (path, on)
+        });
+        Target::node(&self.host, self.node.as_deref(), flag)
+    }
+
+    fn backup_target(&self, index: usize) -> Option<Target> {
+        let b = self.config.backups.get(index)?;
+        match (b.kind, &b.destination) {
+            (BackupKind::Sqlite, Some(dest)) => Some(Target::sqlite_database(&b.name, &b.path, dest)),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,152 @@
+//! Every action opsdeck offers, config-defined and built in, in one shape:
+//! what it applies to, how it is guarded, and what it executes. Later tabs add
+//! their executors as `Exec` variants; the pipeline around them stays the same.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::guard::Tier;
+use super::precondition::Condition;
+use crate::config::Config;
+use crate::config::actions::{ActionConfig, TargetKind};
+use crate::config::keymap::KeySpec;
+use crate::config::sources::BackupKind;
+
+/// One action as the pipeline sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionDef {
+    /// Unique name: menu, `:` line and audit trail.
+    pub name: String,
+    /// Shown in the menu.
+    pub label: String,
+    /// The kind of row it applies to.
+    pub applies_to: TargetKind,
+    /// How much the operator must type.
+    pub guard: Tier,
+    /// All must hold, now and again just before it runs.
+    pub preconditions: Vec<Condition>,
+    /// A failed precondition may be overridden with a reason.
+    pub overridable: bool,
+    /// Changes something: needs arming, refused in read-only mode.
+    pub mutating: bool,
+    /// Longest run.
+    pub timeout: Duration,
+    /// Least time between two runs on one target.
+    pub cooldown: Option<Duration>,
+    /// A key that opens it directly.
+    pub key: Option<KeySpec>,
+    /// What it does.
+    pub exec: Exec,
+}
+
+/// What an action executes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Exec {
+    /// A command from the config's argv, placeholders filled from the target.
+    Command(Box<ActionConfig>),
+    /// Create the maintenance flag file; its first line is the operator's reason.
+    MaintenanceOn(PathBuf),
+    /// Remove the maintenance flag file.
+    MaintenanceOff(PathBuf),
+    /// Copy the target's SQLite database with the online backup API, then verify it.
+    SqliteBackup,
+}
+
+impl ActionDef {
+    fn from_config(a: &ActionConfig) -> ActionDef {
+        ActionDef {
+            name: a.name.clone(),
+            label: a.label.clone(),
+            applies_to: a.applies_to,
+            guard: a.guard,
+            preconditions: a.preconditions.clone(),
+            overridable: a.overridable,
+            mutating: a.mutating,
+            timeout: a.timeout,
+            cooldown: a.cooldown,
+            // Checked when the config was parsed.
+            key: a.key.as_ref().and_then(|k| k.get_ref().parse().ok()),
+            exec: Exec::Command(Box::new(a.clone())),
+        }
+    }
+
+    /// Whether this action can be aimed at `target_kind`.
+    pub fn applies(&self, kind: TargetKind) -> bool {
+        self.applies_to == kind
+    }
+}
+
+fn condition(text: &str) -> Vec<Condition> {
+    // Built-in conditions are literals tested below; a typo would drop one,
+    // which the test catches.
+    text.parse().into_iter().collect()
+}
+
+/// The built-in actions this config enables, then the config's own.
+pub fn all(config: &Config) -> Vec<Arc<ActionDef>> {
+    let mut out = Vec::new();
+    if let Some(flag) = &config.maintenance.flag_file {
+        out.push(ActionDef {
+            name: "maintenance_on".into(),
+            label: format!("Enter maintenance mode (create {})", flag.display()),
+            applies_to: TargetKind::Node,
+            // The reason becomes the flag's note, which the status bar shows.
+            guard: Tier::TypeNameReason,
+            preconditions: condition("maintenance == false"),
+            overridable: false,
+            mutating: true,
+            timeout: Duration::from_secs(10),
+            cooldown: None,
+            key: None,
+            exec: Exec::MaintenanceOn(flag.clone()),
+        });
+        out.push(ActionDef {
+            name: "maintenance_off".into(),
+            label: format!("Leave maintenance mode (remove {})", flag.display()),
+            applies_to: TargetKind::Node,
+            guard: Tier::Confirm,
+            preconditions: condition("maintenance == true"),
+            overridable: false,
+            mutating: true,
+            timeout: Duration::from_secs(10),
+            cooldown: None,
+            key: None,
+            exec: Exec::MaintenanceOff(flag.clone()),
+        });
+    }
+    if config.backups.iter().any(|b| b.kind == BackupKind::Sqlite) {
+        out.push(ActionDef {
+            name: "sqlite_backup".into(),
+            label: "Back up now (SQLite online backup, then integrity_check)".into(),
+            applies_to: TargetKind::Backup,
+            guard: Tier::Confirm,
+            preconditions: condition("exists == true"),
+            overridable: false,
+            // It writes a file, never the database; still a change read-only mode must refuse.
+            mutating: true,
+            timeout: Duration::from_secs(30 * 60),
+            cooldown: Some(Duration::from_secs(60)),
+            key: None,
+            exec: Exec::SqliteBackup,
+        });
+    }
+    out.extend(config.actions.iter().map(ActionDef::from_config));
+    out.into_iter().map(Arc::new).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn built_ins_follow_the_config() {
+        assert!(all(&Config::default()).is_empty());
+        let mut c = Config::default();
+        c.maintenance.flag_file = Some("/run/m.flag".into());
+        let defs = all(&c);
+        let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
+        assert_eq!(names, ["maintenance_on", "maintenance_off"]);
+        assert!(defs.iter().all(|d| d.preconditions.len() == 1), "built-in conditions parse");
+    }
+}

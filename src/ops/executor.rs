@@ -1,0 +1,277 @@
+//! The last leg of the pipeline, off the UI thread: re-read the pinned
+//! target, evaluate the preconditions again, prepare the plan again and
+//! compare it with what the operator confirmed, let the guard decide, write
+//! the audit row (no row, no run), run, and finish the row. Every step reports
+//! to the app as an `Event` through the ordinary update channel.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::audit::{self, Attempt, CheckedCondition, Guard, Operator};
+use super::catalog::ActionDef;
+use super::guard::{Confirmation, Facts, Verdict, decide};
+use super::plan::{self, Context};
+use super::run::{Outcome, Stream};
+use super::target::Target;
+use crate::sources::{Payload, Update};
+use crate::store::Store;
+
+/// The name updates from actions carry.
+pub const SOURCE: &str = "action";
+
+/// What the app knew when the operator confirmed (or backed out).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SessionFacts {
+    /// `--read-only`.
+    pub read_only: bool,
+    /// The session was armed.
+    pub armed: bool,
+    /// Another action was running on the target.
+    pub busy: bool,
+    /// The action's cooldown on this target had not passed.
+    pub cooling_down: bool,
+    /// The operator backed out of the dialog.
+    pub backed_out: bool,
+}
+
+/// One attempt, as handed from the dialog to the executor.
+#[derive(Debug, Clone)]
+pub struct Request {
+    /// Which run view this belongs to.
+    pub ticket: u64,
+    /// The action.
+    pub def: Arc<ActionDef>,
+    /// The target as pinned when the action was chosen.
+    pub pinned: Target,
+    /// The preview the operator saw when confirming.
+    pub shown_preview: String,
+    /// What the operator typed.
+    pub confirmation: Confirmation,
+    /// The app's side of the guard's facts.
+    pub session: SessionFacts,
+    /// Who.
+    pub operator: Operator,
+    /// This run's session row.
+    pub session_id: Option<i64>,
+    /// Ctrl-C in the run view.
+    pub cancel: CancellationToken,
+}
+
+/// What the executor tells the app.
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A line of output.
+    Line {
+        /// The run view.
+        ticket: u64,
+        /// stdout or stderr.
+        stream: Stream,
+        /// The line, as the program wrote it.
+        line: String,
+    },
+    /// The guard said yes and the audit row is written; it is running.
+    Started {
+        /// The run view.
+        ticket: u64,
+        /// The audit row.
+        audit_id: i64,
+        /// What runs (from the re-read target; equal to what was confirmed).
+        preview: String,
+    },
+    /// It is over: ran to an outcome, or was refused (and why).
+    Ended {
+        /// The run view.
+        ticket: u64,
+        /// How the guard decided.
+        guard: Guard,
+        /// The run's outcome, or the refusal explained.
+        result: Result<Outcome, String>,
+        /// The audit row, when one could be written.
+        audit_id: Option<i64>,
+    },
+}
+
+/// Where the executor writes.
+#[derive(Debug, Clone)]
+pub struct Sinks {
+    /// The audit store; `None` means no action can run.
+    pub store: Option<Store>,
+    /// The JSON-lines mirror, if configured.
+    pub mirror: Option<PathBuf>,
+    /// The app.
+    pub events: mpsc::Sender<Update>,
+}
+
+impl Sinks {
+    async fn send(&self, ev: Event) {
+        let _ = self.events.send(Update::now(SOURCE, Ok(Payload::Action(ev)))).await;
+    }
+
+    async fn mirror(&self, event: &str, id: i64) {
+        let (Some(path), Some(store)) = (&self.mirror, &self.store) else { return };
+        let result = match audit::get(store, id).await {
+            Ok(row) => audit::mirror(path, event, &row),
+            Err(e) => Err(e),
+        };
+        if let Err(e) = result {
+            // The store has the row; the mirror is a copy for shipping.
+            tracing::warn!("{e}");
+        }
+    }
+}
+
+/// Carry a request through the guard to its end. Never panics; every path
+/// ends with one `Event::Ended`.
+pub async fn execute(req: Request, sinks: Sinks) {
+    let ticket = req.ticket;
+    let (guard, result, audit_id) = attempt(&req, &sinks).await;
+    sinks.send(Event::Ended { ticket, guard, result, audit_id }).await;
+    if let Some(store) = &sinks.store {
+        send_trail(store, &sinks.events).await;
+    }
+}
+
+/// How many rows of the trail the app keeps for its audit view.
+pub const TRAIL_ROWS: u32 = 500;
+
+/// Send the newest rows of the trail to the app.
+pub async fn send_trail(store: &Store, events: &mpsc::Sender<Update>) {
+    let update = match audit::recent(store, None, TRAIL_ROWS).await {
+        Ok(rows) => Update::now(SOURCE, Ok(Payload::Audit(rows))),
+        Err(e) => {
+            tracing::warn!("{e}");
+            return;
+        }
+    };
+    let _ = events.send(update).await;
+}
+
+async fn attempt(req: &Request, sinks: &Sinks) -> (Guard, Result<Outcome, String>, Option<i64>) {
+    let def = &req.def;
+    let ctx = Context { who: req.operator.os_user.clone(), reason: req.confirmation.reason.clone() };
+
+    // What is true now, not what the screen showed.
+    let (current, mut changed) = if req.session.backed_out {
+        (req.pinned.clone(), None)
+    } else {
+        match req.pinned.probe().await {
+            Ok(Some(t)) if t.id == req.pinned.id => (t, None),
+            Ok(Some(t)) => {
+                let why =
+                    format!("{} is now a different {} ({})", req.pinned.name, def.applies_to.as_str(), t.id);
+                (req.pinned.clone(), Some(why))
+            }
+            Ok(None) => (req.pinned.clone(), Some(format!("{} is gone", req.pinned.name))),
+            Err(e) => (req.pinned.clone(), Some(e)),
+        }
+    };
+    let checks: Vec<CheckedCondition> = def.preconditions.iter().map(|c| c.check(&current.fields)).collect();
+    let preview = match plan::prepare(def, &current, &ctx) {
+        Ok(p) => {
+            let preview = p.preview();
+            if changed.is_none() && !req.session.backed_out && preview != req.shown_preview {
+                changed = Some(format!("what would run changed since the dialog showed it:\n{preview}"));
+            }
+            Some((p, preview))
+        }
+        Err(e) => {
+            changed.get_or_insert(e);
+            None
+        }
+    };
+
+    let verdict = if req.session.backed_out {
+        Verdict::Refuse(Guard::Cancelled)
+    } else {
+        decide(&Facts {
+            mutating: def.mutating,
+            read_only: req.session.read_only,
+            armed: req.session.armed,
+            target_unchanged: changed.is_none(),
+            busy: req.session.busy,
+            cooling_down: req.session.cooling_down,
+            checks: &checks,
+            overridable: def.overridable,
+            confirmation: &req.confirmation,
+            tier: def.guard,
+            target_name: &req.pinned.name,
+        })
+    };
+    let (guard, overridden) = match verdict {
+        Verdict::Run { overridden } => (Guard::Confirmed, overridden),
+        Verdict::Refuse(g) => (g, false),
+    };
+    let reason = Some(req.confirmation.reason.trim().to_owned()).filter(|r| !r.is_empty());
+    let record = Attempt {
+        session_id: req.session_id,
+        operator: req.operator.clone(),
+        action: def.name.clone(),
+        target_kind: def.applies_to.as_str().to_owned(),
+        target_id: req.pinned.id.clone(),
+        target_name: req.pinned.name.clone(),
+        preview: preview.as_ref().map_or_else(|| req.shown_preview.clone(), |(_, p)| p.clone()),
+        conditions: checks.clone(),
+        guard,
+        overridden,
+        reason,
+    };
+
+    // No row, no run.
+    let Some(store) = &sinks.store else {
+        return (guard, Err("the audit store is not open: the action will not run".into()), None);
+    };
+    let id = match audit::begin(store, &record).await {
+        Ok(id) => id,
+        Err(e) => return (guard, Err(e), None),
+    };
+    sinks.mirror("attempt", id).await;
+
+    let Some((plan, preview)) = preview.filter(|_| guard == Guard::Confirmed) else {
+        return (guard, Err(explain(guard, changed.as_deref(), &checks, req)), Some(id));
+    };
+    sinks.send(Event::Started { ticket: req.ticket, audit_id: id, preview }).await;
+
+    let (lines_tx, mut lines_rx) = mpsc::channel::<(Stream, String)>(256);
+    let events = sinks.clone();
+    let ticket = req.ticket;
+    let forward = tokio::spawn(async move {
+        while let Some((stream, line)) = lines_rx.recv().await {
+            events.send(Event::Line { ticket, stream, line }).await;
+        }
+    });
+    let outcome = plan.execute(def.timeout, &req.cancel, &lines_tx).await;
+    drop(lines_tx);
+    let _ = forward.await;
+    if let Err(e) = audit::finish(store, id, &outcome).await {
+        tracing::error!("{e}");
+    }
+    sinks.mirror("finish", id).await;
+    (guard, Ok(outcome), Some(id))
+}
+
+/// The refusal in words an operator can act on.
+fn explain(guard: Guard, changed: Option<&str>, checks: &[CheckedCondition], req: &Request) -> String {
+    match guard {
+        Guard::AbortedTargetChanged => format!("aborted: {}", changed.unwrap_or("the target changed")),
+        Guard::RefusedReadOnly => "refused: opsdeck is read-only (--read-only or read_only = true)".into(),
+        Guard::RefusedUnarmed => "refused: the session is not armed (arm it, then try again)".into(),
+        Guard::RefusedBusy => format!("refused: another action is running on {}", req.pinned.name),
+        Guard::RefusedCooldown => {
+            format!("refused: {} ran on {} too recently (cooldown)", req.def.name, req.pinned.name)
+        }
+        Guard::RefusedPrecondition => {
+            let failed: Vec<String> = checks
+                .iter()
+                .filter(|c| !c.passed)
+                .map(|c| format!("{} (now {})", c.expr, c.value))
+                .collect();
+            format!("refused: precondition no longer holds: {}", failed.join(", "))
+        }
+        Guard::Cancelled if req.session.backed_out => "cancelled".into(),
+        Guard::Cancelled => "cancelled: the confirmation did not match".into(),
+        Guard::Confirmed => "confirmed".into(),
+    }
+}

@@ -1,0 +1,231 @@
+//! The pipeline's screens: the action menu, the confirmation dialog (what
+//! will run, each precondition live, the guard's questions), the run view
+//! and the `:` line. Everything the operator needs to decide is on screen.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
+
+use super::format;
+use super::widgets::pane;
+use crate::app::{AppState, Dialog, Field, Modal, Run, RunStatus};
+use crate::ops::guard::Tier;
+use crate::ops::run::{Ending, Stream};
+
+/// Draw the open modal, if any, over `area`.
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
+    match &state.modal {
+        Some(Modal::Menu { items, selected }) => {
+            let theme = &state.theme;
+            let lines: Vec<Line> = items
+                .iter()
+                .enumerate()
+                .map(|(i, (def, target))| {
+                    let style = if i == *selected { theme.selection } else { theme.text };
+                    let mark = if def.mutating { "" } else { "  (read-only)" };
+                    Line::from(vec![
+                        Span::styled(format!(" {} ", def.label), style),
+                        Span::styled(
+                            format!("→ {} {}{mark} ", target.kind.as_str(), target.name),
+                            theme.muted,
+                        ),
+                    ])
+                })
+                .collect();
+            let title = " Actions — Enter opens, Esc closes ";
+            let popup = centered(area, width_of(&lines, title), lines.len() as u16 + 2);
+            frame.render_widget(Clear, popup);
+            frame.render_widget(Paragraph::new(lines).block(pane(title, theme)), popup);
+        }
+        Some(Modal::Dialog(d)) => dialog(frame, area, state, d),
+        Some(Modal::Run { ticket }) => {
+            if let Some(run) = state.pipeline.run(*ticket) {
+                run_view(frame, area, state, run);
+            }
+        }
+        Some(Modal::CommandLine(line)) => {
+            let theme = &state.theme;
+            let row = Rect { y: area.bottom().saturating_sub(1), height: 1, ..area };
+            let names = state.command_names();
+            let matching: Vec<&str> =
+                names.iter().filter(|n| n.starts_with(&line.text)).map(String::as_str).take(8).collect();
+            let text = Line::from(vec![
+                Span::styled(format!(":{}", line.text), theme.accent),
+                Span::styled("█", theme.accent),
+                Span::styled(format!("   {}", matching.join("  ")), theme.muted),
+            ]);
+            frame.render_widget(Clear, row);
+            frame.render_widget(Paragraph::new(text).style(theme.status_bar), row);
+        }
+        Some(Modal::Audit { .. }) => super::audit::render(frame, area, state),
+        None => {}
+    }
+}
+
+fn width_of(lines: &[Line], title: &str) -> u16 {
+    let w = lines.iter().map(Line::width).max().unwrap_or(0).max(title.chars().count());
+    u16::try_from(w + 2).unwrap_or(u16::MAX)
+}
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let [r] = Layout::horizontal([Constraint::Length(w.min(area.width))]).flex(Flex::Center).areas(area);
+    let [r] = Layout::vertical([Constraint::Length(h.min(area.height))]).flex(Flex::Center).areas(r);
+    r
+}
+
+fn dialog(frame: &mut Frame, area: Rect, state: &AppState, d: &Dialog) {
+    let theme = &state.theme;
+    let label = |s: &str| Span::styled(format!("{s:<14}"), theme.muted);
+    let mut lines = vec![Line::from(vec![
+        label("target"),
+        Span::styled(format!("{} {}", d.pinned.kind.as_str(), d.pinned.name), theme.title),
+        Span::styled(format!("  ({})", d.pinned.id), theme.muted),
+    ])];
+    if d.live.is_none() {
+        lines.push(Line::styled(
+            format!("  ✗ {} is gone: this action will not run", d.pinned.name),
+            theme.critical,
+        ));
+    }
+    lines.push(Line::raw(""));
+    let preview = match &d.preview {
+        Ok(p) => p.clone(),
+        Err(e) => format!("cannot prepare: {e}"),
+    };
+    for (i, l) in preview.lines().enumerate() {
+        lines.push(Line::from(vec![
+            label(if i == 0 { "will do" } else { "" }),
+            Span::styled(l.to_owned(), if d.preview.is_ok() { theme.text } else { theme.critical }),
+        ]));
+    }
+    let kind = if d.def.mutating { "mutating" } else { "read-only: changes nothing" };
+    lines.push(Line::from(vec![label(""), Span::styled(kind, theme.muted)]));
+    lines.push(Line::raw(""));
+    if d.checks.is_empty() {
+        lines.push(Line::from(vec![label("preconditions"), Span::styled("none", theme.muted)]));
+    }
+    for (i, c) in d.checks.iter().enumerate() {
+        let (mark, style) = if c.passed { ("✓", theme.ok) } else { ("✗", theme.critical) };
+        lines.push(Line::from(vec![
+            label(if i == 0 { "preconditions" } else { "" }),
+            Span::styled(format!("{mark} {:<28}", c.expr), style),
+            Span::styled(format!(" now {}", c.value), theme.muted),
+        ]));
+    }
+    if d.overriding() {
+        lines.push(Line::styled(
+            "  OVERRIDE: a precondition fails; this action allows it with a reason, audited as an override",
+            theme.warning.add_modifier(Modifier::BOLD),
+        ));
+    }
+    lines.push(Line::raw(""));
+    for warning in session_warnings(state, d) {
+        lines.push(Line::styled(format!("  ⚠ {warning}"), theme.warning));
+    }
+    lines.extend(questions(state, d));
+    if let Some(why) = d.blocked() {
+        lines.push(Line::styled(format!("  confirm disabled: {why}"), theme.critical));
+    }
+    if let Some(e) = &d.error {
+        lines.push(Line::styled(format!("  {e}"), theme.critical));
+    }
+    let title = format!(" {} — {} ", d.def.name, d.def.label);
+    let w = width_of(&lines, &title).max(60).min(area.width);
+    let popup = centered(area, w, lines.len() as u16 + 2);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(Paragraph::new(lines).block(pane(title, theme)).wrap(Wrap { trim: false }), popup);
+}
+
+/// What the guard will say about the session, before the operator types.
+fn session_warnings(state: &AppState, d: &Dialog) -> Vec<String> {
+    let mut out = Vec::new();
+    if d.def.mutating && state.config.read_only {
+        out.push("read-only mode: this mutating action will be refused (and the refusal audited)".into());
+    } else if d.def.mutating && state.pipeline.arming.remaining(state.now).is_none() {
+        let key = state.keymap().hint(crate::action::Action::ToggleArm);
+        out.push(format!("not armed: it will be refused; Esc, arm with {key}, and choose it again"));
+    }
+    if state.pipeline.active_runs().any(|r| r.target.id == d.pinned.id) {
+        out.push(format!("another action is running on {}: it will be refused", d.pinned.name));
+    }
+    out
+}
+
+fn questions(state: &AppState, d: &Dialog) -> Vec<Line<'static>> {
+    let theme = &state.theme;
+    let field = |name: &str, value: &str, focused: bool| {
+        let cursor = if focused { "█" } else { "" };
+        let style = if focused { theme.accent } else { theme.text };
+        Line::from(vec![
+            Span::styled(format!("  {name}: "), theme.muted),
+            Span::styled(format!("{value}{cursor}"), style),
+        ])
+    };
+    let mut out = Vec::new();
+    if d.wants_name() {
+        out.push(Line::styled(
+            format!("  Type the target's name ({}) to confirm.", d.pinned.name),
+            theme.text,
+        ));
+        out.push(field("name", &d.name, d.focus == Field::Name));
+    }
+    if d.wants_reason() {
+        out.push(field("reason", &d.reason, d.focus == Field::Reason || !d.wants_name()));
+    }
+    let hint = match (d.def.guard, d.wants_reason()) {
+        (Tier::Confirm, false) => Line::from(vec![
+            Span::styled("  Run it? ", theme.text),
+            Span::styled("[y] yes", theme.muted),
+            Span::raw("  "),
+            Span::styled("[N] no", theme.selection),
+            Span::styled("   (Enter and Esc answer no)", theme.muted),
+        ]),
+        _ => Line::styled("  Enter confirms · Tab switches field · Esc cancels", theme.muted),
+    };
+    out.push(Line::raw(""));
+    out.push(hint);
+    out
+}
+
+fn run_view(frame: &mut Frame, area: Rect, state: &AppState, run: &Run) {
+    let theme = &state.theme;
+    let end = run.ended.unwrap_or(state.now);
+    let elapsed = format::age(end.saturating_duration_since(run.started));
+    let (status, style): (String, Style) = match &run.status {
+        RunStatus::Checking => ("checking the guard…".into(), theme.muted),
+        RunStatus::Running => (format!("running {elapsed} — Ctrl-C cancels"), theme.accent),
+        RunStatus::Finished(o) => {
+            let style = if o.ending.succeeded() { theme.ok } else { theme.critical };
+            (
+                format!("{} after {}", crate::ops::audit::ending_text(&o.ending), format::age(o.duration)),
+                style,
+            )
+        }
+        RunStatus::Refused(_, why) => (why.clone(), theme.critical),
+    };
+    let inner_h = area.height.saturating_sub(2);
+    let mut lines = vec![
+        Line::from(vec![Span::styled(format!("{} ", run.preview.lines().next().unwrap_or("")), theme.muted)]),
+        Line::styled(status, style.add_modifier(Modifier::BOLD)),
+    ];
+    if let Some(id) = run.audit_id {
+        lines.push(Line::styled(format!("audit row #{id}"), theme.muted));
+    }
+    if run.dropped > 0 {
+        lines.push(Line::styled(format!("… {} earlier lines not kept here", run.dropped), theme.muted));
+    }
+    let room = usize::from(inner_h).saturating_sub(lines.len() + 1);
+    let skip = run.lines.len().saturating_sub(room);
+    for (stream, text) in run.lines.iter().skip(skip) {
+        let style = if *stream == Stream::Stderr { theme.warning } else { theme.text };
+        lines.push(Line::styled(format::inert(text), style));
+    }
+    if matches!(&run.status, RunStatus::Finished(o) if o.ending == Ending::TimedOut) {
+        lines.push(Line::styled("its process group was killed at the timeout", theme.critical));
+    }
+    let title = format!(" {} on {} — Esc closes ", run.def.name, run.target.name);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(pane(title, theme)), area);
+}
