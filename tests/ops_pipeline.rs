@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opsdeck::config::Config;
 use opsdeck::ops::audit::{self, AuditRow, Guard, Operator};
 use opsdeck::ops::catalog::{self, ActionDef};
 use opsdeck::ops::executor::{Event, Request, SessionFacts, Sinks, execute};
