@@ -41,10 +41,15 @@ fn the_commented_snippets_in_the_example_are_valid_config() {
         .join("\n");
     let c = config::parse(&uncommented, Path::new("uncommented")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((c.alertmanager.len(), c.prometheus.len(), c.clusters.len()), (1, 1, 1));
-    assert_eq!((c.backups.len(), c.logs.len()), (1, 1));
+    assert_eq!((c.backups.len(), c.logs.len()), (2, 1));
+    assert!(c.maintenance.flag_file.is_some() && c.audit.mirror_file.is_some());
     let names: Vec<&str> = c.actions.iter().map(|a| a.name.as_str()).collect();
-    assert_eq!(names, ["restart-nginx", "haproxy-drain", "haproxy-undrain", "rollout-restart-api"]);
-    let drain = &c.actions[1];
+    assert_eq!(
+        names,
+        ["restart-nginx", "term-process", "haproxy-drain", "haproxy-undrain", "rollout-restart-api"]
+    );
+    assert!(c.actions[0].key.is_some(), "the example shows a key binding");
+    let drain = &c.actions[2];
     assert_eq!(drain.stdin.as_deref(), Some("disable server {backend}/{server}\n"));
     assert_eq!(drain.guard, opsdeck::ops::guard::Tier::TypeNameReason);
     assert!(c.actions.iter().all(|a| a.mutating), "mutating is the default");
