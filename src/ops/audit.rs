@@ -28,7 +28,13 @@ pub struct Operator {
 impl Operator {
     /// The operator as this process's environment describes them.
     pub fn from_env(host: &str) -> Operator {
-        Operator::from_lookup(host, |k| std::env::var(k).ok())
+        let mut op = Operator::from_lookup(host, |k| std::env::var(k).ok());
+        if op.os_user == "unknown" {
+            // No USER or LOGNAME (cron, a bare `env -i`): the uid still says who.
+            // SAFETY: getuid(2) cannot fail and touches no memory of ours.
+            op.os_user = format!("uid {}", unsafe { libc::getuid() });
+        }
+        op
     }
 
     /// The operator from any variable lookup (the environment, or a test's map).

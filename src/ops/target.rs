@@ -124,6 +124,14 @@ impl Target {
         }
     }
 
+    /// The name as lists show it: a process with its pid, since many share a name.
+    pub fn label(&self) -> String {
+        match &self.probe {
+            Probe::Process { pid } => format!("{} (pid {pid})", self.name),
+            _ => self.name.clone(),
+        }
+    }
+
     /// The fields as placeholder text: strings unquoted, numbers as written.
     pub fn placeholders(&self) -> BTreeMap<String, String> {
         self.fields

@@ -80,7 +80,7 @@ fn dialog(frame: &mut Frame, area: Rect, state: &AppState, d: &Dialog) {
     let label = |s: &str| Span::styled(format!("{s:<14}"), theme.muted);
     let mut lines = vec![Line::from(vec![
         label("target"),
-        Span::styled(format!("{} {}", d.pinned.kind.as_str(), d.pinned.name), theme.title),
+        Span::styled(format!("{} {}", d.pinned.kind.as_str(), d.pinned.label()), theme.title),
         Span::styled(format!("  ({})", d.pinned.id), theme.muted),
     ])];
     if d.live.is_none() {
@@ -94,10 +94,18 @@ fn dialog(frame: &mut Frame, area: Rect, state: &AppState, d: &Dialog) {
         Ok(p) => p.clone(),
         Err(e) => format!("cannot prepare: {e}"),
     };
-    for (i, l) in preview.lines().enumerate() {
+    // Wrapped by hand under its label, so a long argv stays readable and the
+    // dialog's height is known before drawing.
+    let room = usize::from(area.width.saturating_sub(2 + 14)).max(20);
+    let wrapped = preview.lines().flat_map(|l| {
+        let chars: Vec<char> = l.chars().collect();
+        let chunks: Vec<String> = chars.chunks(room).map(|c| c.iter().collect()).collect();
+        if chunks.is_empty() { vec![String::new()] } else { chunks }
+    });
+    for (i, l) in wrapped.enumerate() {
         lines.push(Line::from(vec![
             label(if i == 0 { "will do" } else { "" }),
-            Span::styled(l.to_owned(), if d.preview.is_ok() { theme.text } else { theme.critical }),
+            Span::styled(l, if d.preview.is_ok() { theme.text } else { theme.critical }),
         ]));
     }
     let kind = if d.def.mutating { "mutating" } else { "read-only: changes nothing" };
@@ -120,22 +128,31 @@ fn dialog(frame: &mut Frame, area: Rect, state: &AppState, d: &Dialog) {
             theme.warning.add_modifier(Modifier::BOLD),
         ));
     }
-    lines.push(Line::raw(""));
+    // The questions and blockers go in their own area at the bottom, which
+    // is never clipped: the operator always sees what they are answering.
+    let mut bottom = vec![Line::raw("")];
     for warning in session_warnings(state, d) {
-        lines.push(Line::styled(format!("  ⚠ {warning}"), theme.warning));
+        bottom.push(Line::styled(format!("  ⚠ {warning}"), theme.warning));
     }
-    lines.extend(questions(state, d));
+    bottom.extend(questions(state, d));
     if let Some(why) = d.blocked() {
-        lines.push(Line::styled(format!("  confirm disabled: {why}"), theme.critical));
+        bottom.push(Line::styled(format!("  confirm disabled: {why}"), theme.critical));
     }
     if let Some(e) = &d.error {
-        lines.push(Line::styled(format!("  {e}"), theme.critical));
+        bottom.push(Line::styled(format!("  {e}"), theme.critical));
     }
     let title = format!(" {} — {} ", d.def.name, d.def.label);
-    let w = width_of(&lines, &title).max(60).min(area.width);
-    let popup = centered(area, w, lines.len() as u16 + 2);
+    let w = width_of(&lines, &title).max(width_of(&bottom, "")).max(60).min(area.width);
+    let popup = centered(area, w, (lines.len() + bottom.len()) as u16 + 2);
+    let block = pane(title, theme);
+    let inner = block.inner(popup);
+    let bottom_h = (bottom.len() as u16).min(inner.height);
+    let [top_area, bottom_area] =
+        Layout::vertical([Constraint::Fill(1), Constraint::Length(bottom_h)]).areas(inner);
     frame.render_widget(Clear, popup);
-    frame.render_widget(Paragraph::new(lines).block(pane(title, theme)).wrap(Wrap { trim: false }), popup);
+    frame.render_widget(block, popup);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), top_area);
+    frame.render_widget(Paragraph::new(bottom).wrap(Wrap { trim: false }), bottom_area);
 }
 
 /// What the guard will say about the session, before the operator types.
@@ -225,7 +242,7 @@ fn run_view(frame: &mut Frame, area: Rect, state: &AppState, run: &Run) {
     if matches!(&run.status, RunStatus::Finished(o) if o.ending == Ending::TimedOut) {
         lines.push(Line::styled("its process group was killed at the timeout", theme.critical));
     }
-    let title = format!(" {} on {} — Esc closes ", run.def.name, run.target.name);
+    let title = format!(" {} on {} — Esc closes ", run.def.name, run.target.label());
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(pane(title, theme)), area);
 }
