@@ -129,3 +129,50 @@ fn the_first_sample_draws_a_full_frame_and_says_cpu_is_being_measured() {
     assert!(!screen.contains("M/s"), "no rate from a single reading: {screen}");
     assert!(state.history.cpu.is_empty() && state.history.memory.len() == 1);
 }
+
+fn key(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+}
+
+#[test]
+fn action_menu_and_dialog_with_a_failing_precondition() {
+    let toml = r#"
+[[actions]]
+name = "term"
+label = "Send SIGTERM"
+applies_to = "process"
+argv = ["kill", "-TERM", "{pid}"]
+guard = "type_name"
+preconditions = ["cpu < 10", "name != \"init\""]
+
+[[actions]]
+name = "uptime"
+label = "Show uptime"
+applies_to = "node"
+argv = ["uptime"]
+mutating = false
+"#;
+    let config = opsdeck::config::parse(toml, std::path::Path::new("t.toml")).unwrap();
+    let mut state = fixture::state_with(config, "dark", 40);
+    state.apply(Action::Down); // select the top process
+    state.apply(Action::ActionMenu);
+    let menu = render(&state, 80, 24);
+    assert!(menu.contains("Show uptime") && menu.contains("Send SIGTERM"), "{menu}");
+    assert_snapshot!("action_menu_80x24", menu);
+
+    state.handle_key(&KeyEvent::new(KeyCode::Down, KeyModifiers::NONE));
+    state.handle_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    for c in "pos".chars() {
+        state.handle_key(&key(c));
+    }
+    let dialog = render(&state, 100, 30);
+    assert!(dialog.contains("confirm disabled: 1 precondition(s) fail"), "{dialog}");
+    assert!(dialog.contains("not armed"), "{dialog}");
+    assert!(dialog.contains("name: pos"), "{dialog}");
+    assert_snapshot!("action_dialog_100x30", dialog);
+
+    // Enter while a precondition fails does not submit: nothing is queued.
+    state.handle_key(&KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE));
+    assert!(state.pipeline.take_requests().is_empty());
+    assert!(render(&state, 100, 30).contains("cannot confirm"));
+}

@@ -284,4 +284,65 @@ mod tests {
         p.submit(now, false, def, target, "x".into(), c, false);
         assert!(!p.take_requests()[0].session.busy);
     }
+
+    #[test]
+    fn a_cooldown_counts_from_the_end_of_a_finished_run_on_that_target() {
+        let mut p = pipeline();
+        let t0 = Instant::now();
+        let mut def = (*p.action("maintenance_off").unwrap()).clone();
+        def.cooldown = Some(Duration::from_secs(60));
+        let def = Arc::new(def);
+        let (db1, db2) = (Target::node("db1", None, None), Target::node("db2", None, None));
+        let c = Confirmation { typed: "y".into(), reason: String::new() };
+        let ticket = p.submit(t0, false, def.clone(), db1.clone(), "x".into(), c.clone(), false);
+        let outcome = Outcome {
+            ending: crate::ops::run::Ending::Done,
+            duration: Duration::ZERO,
+            excerpt: String::new(),
+            excerpt_truncated: false,
+        };
+        p.apply(t0, Event::Ended { ticket, guard: Guard::Confirmed, result: Ok(outcome), audit_id: Some(1) });
+        p.take_requests();
+        let at = |p: &mut Pipeline, secs, target: &Target| {
+            let now = t0 + Duration::from_secs(secs);
+            p.submit(now, false, def.clone(), target.clone(), "x".into(), c.clone(), false);
+            let cooling = p.take_requests()[0].session.cooling_down;
+            // Free the target again for the next probe.
+            let last = p.runs.last().map(|r| r.ticket).unwrap_or_default();
+            p.apply(
+                now,
+                Event::Ended {
+                    ticket: last,
+                    guard: Guard::RefusedCooldown,
+                    result: Err("x".into()),
+                    audit_id: None,
+                },
+            );
+            cooling
+        };
+        assert!(at(&mut p, 30, &db1), "within the cooldown on the same target");
+        assert!(!at(&mut p, 30, &db2), "another target is not cooling down");
+        assert!(!at(&mut p, 61, &db1), "after the cooldown");
+    }
+
+    #[test]
+    fn arming_shows_and_expires_and_read_only_cannot_arm() {
+        let mut config = Config::default();
+        config.guard.arm_window = Duration::from_secs(2);
+        let t0 = Instant::now();
+        let theme = crate::theme::Theme::load("mono", None, false).unwrap();
+        let mut state = crate::app::AppState::new(config.clone(), None, theme.clone(), "h".into(), t0);
+        state.apply(crate::action::Action::ToggleArm);
+        assert!(state.pipeline.arming.remaining(t0).is_some());
+        state.now = t0 + Duration::from_secs(3);
+        state.tick();
+        assert!(state.pipeline.arming.remaining(state.now).is_none());
+        assert_eq!(state.current_notice(), Some("disarmed: the arming window ended"));
+
+        config.read_only = true;
+        let mut state = crate::app::AppState::new(config, None, theme, "h".into(), t0);
+        state.apply(crate::action::Action::ToggleArm);
+        assert!(state.pipeline.arming.remaining(t0).is_none());
+        assert_eq!(state.current_notice(), Some("read-only mode: the session cannot be armed"));
+    }
 }
