@@ -113,7 +113,8 @@ fn audit(since: Option<Duration>, json: bool, limit: u32) -> ExitCode {
         Err(e) => return fail(&e),
     };
     for row in &rows {
-        // Outside a cockpit no run is live: an unfinished confirmed row is unknown.
+        // An unfinished confirmed row is "running in another opsdeck" while the
+        // cockpit that wrote it lives, else "outcome unknown".
         let outcome = row.outcome(None);
         if json {
             let mut value = serde_json::to_value(row).unwrap_or_default();

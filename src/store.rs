@@ -76,14 +76,15 @@ impl Store {
     /// Record the start of this run; returns the session id.
     pub async fn begin_session(&self, who: &SessionInfo<'_>) -> Result<i64, String> {
         let row: (i64,) = sqlx::query_as(
-            "INSERT INTO sessions (started_at, version, host, os_user, read_only) \
-             VALUES (?, ?, ?, ?, ?) RETURNING id",
+            "INSERT INTO sessions (started_at, version, host, os_user, read_only, pid) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
         )
         .bind(now_rfc3339())
         .bind(env!("CARGO_PKG_VERSION"))
         .bind(who.host)
         .bind(who.os_user)
         .bind(who.read_only)
+        .bind(std::process::id())
         .fetch_one(&self.pool)
         .await
         .map_err(|e| format!("cannot record session: {e}"))?;

@@ -106,8 +106,9 @@ pub enum Modal {
     CommandLine(CommandLine),
     /// The audit trail.
     Audit {
-        /// Highlighted row.
-        selected: usize,
+        /// The highlighted row's id: rows arrive on top as actions run, and
+        /// the highlight (and an open record) must stay on the same row.
+        selected: Option<i64>,
         /// Showing the highlighted row's whole record.
         detail: bool,
     },
@@ -223,20 +224,23 @@ impl AppState {
             }
             Modal::CommandLine(line) => return self.command_key(line, key, ctrl_c),
             Modal::Audit { selected, detail } => {
-                let last = self.pipeline.audit.len().saturating_sub(1);
+                let rows = &self.pipeline.audit;
+                let at = selected.and_then(|id| rows.iter().position(|r| r.id == id)).unwrap_or(0);
+                let last = rows.len().saturating_sub(1);
+                let to = |i: usize| rows.get(i).map(|r| r.id);
                 match (key.code, action) {
-                    (KeyCode::Enter, _) => Some(Modal::Audit { selected, detail: !detail }),
+                    (KeyCode::Enter, _) => Some(Modal::Audit { selected: to(at), detail: !detail }),
                     (KeyCode::Esc, _) if detail => Some(Modal::Audit { selected, detail: false }),
                     (KeyCode::Esc, _) | (_, Some(Action::ToggleAudit)) => None,
                     _ if ctrl_c => None,
                     (_, Some(Action::Up)) => {
-                        Some(Modal::Audit { selected: selected.saturating_sub(1), detail })
+                        Some(Modal::Audit { selected: to(at.saturating_sub(1)), detail })
                     }
                     (_, Some(Action::Down)) => {
-                        Some(Modal::Audit { selected: (selected + 1).min(last), detail })
+                        Some(Modal::Audit { selected: to((at + 1).min(last)), detail })
                     }
-                    (_, Some(Action::Top)) => Some(Modal::Audit { selected: 0, detail }),
-                    (_, Some(Action::Bottom)) => Some(Modal::Audit { selected: last, detail }),
+                    (_, Some(Action::Top)) => Some(Modal::Audit { selected: to(0), detail }),
+                    (_, Some(Action::Bottom)) => Some(Modal::Audit { selected: to(last), detail }),
                     _ => Some(Modal::Audit { selected, detail }),
                 }
             }
@@ -394,6 +398,13 @@ impl AppState {
     }
 }
 
+impl AppState {
+    #[cfg(test)]
+    fn apply_key_code(&mut self, code: KeyCode) {
+        self.handle_key(&KeyEvent::new(code, KeyModifiers::NONE));
+    }
+}
+
 /// Complete `text` to the longest prefix shared by the names it starts.
 pub fn complete(text: &str, names: &[String]) -> String {
     let matching: Vec<&String> = names.iter().filter(|n| n.starts_with(text)).collect();
@@ -409,6 +420,51 @@ pub fn complete(text: &str, names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ops::audit::AuditRow;
+
+    fn row(id: i64) -> AuditRow {
+        AuditRow {
+            id,
+            started_at: String::new(),
+            session_id: None,
+            who: "u".into(),
+            ssh_origin: None,
+            tty: None,
+            host: "h".into(),
+            action: format!("a{id}"),
+            target_kind: "node".into(),
+            target_id: "node:h".into(),
+            target_name: "h".into(),
+            preview: String::new(),
+            preconditions: String::new(),
+            guard: "confirmed".into(),
+            overridden: false,
+            reason: None,
+            ending: Some("exit 0".into()),
+            finished_at: None,
+            duration_ms: None,
+            output_excerpt: None,
+            session_alive: false,
+        }
+    }
+
+    #[test]
+    fn the_audit_highlight_stays_on_its_row_when_newer_rows_arrive() {
+        let theme = crate::theme::Theme::load("mono", None, false).unwrap();
+        let now = std::time::Instant::now();
+        let mut state = AppState::new(crate::config::Config::default(), None, theme, "h".into(), now);
+        state.pipeline.audit = vec![row(2), row(1)];
+        state.apply(Action::ToggleAudit);
+        state.apply_key_code(KeyCode::Down);
+        state.apply_key_code(KeyCode::Enter); // the record of row 1
+        state.pipeline.audit = vec![row(3), row(2), row(1)];
+        state.apply_key_code(KeyCode::Up);
+        assert!(
+            matches!(state.modal, Some(Modal::Audit { selected: Some(2), detail: true })),
+            "{:?}",
+            state.modal
+        );
+    }
 
     #[test]
     fn completes_to_the_common_prefix() {

@@ -361,7 +361,8 @@ impl AppState {
                 return Effect::None;
             }
             Action::ToggleAudit => {
-                self.modal = Some(Modal::Audit { selected: 0, detail: false });
+                let newest = self.pipeline.audit.first().map(|r| r.id);
+                self.modal = Some(Modal::Audit { selected: newest, detail: false });
                 return Effect::None;
             }
             _ => {}

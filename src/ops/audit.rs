@@ -171,6 +171,9 @@ pub struct AuditRow {
     pub duration_ms: Option<i64>,
     /// Output excerpt, when it ran.
     pub output_excerpt: Option<String>,
+    /// The opsdeck that wrote the row is still running on this host.
+    #[serde(skip)]
+    pub session_alive: bool,
 }
 
 impl AuditRow {
@@ -183,9 +186,21 @@ impl AuditRow {
         match (&self.ending, self.session_id == current_session && current_session.is_some()) {
             (Some(ending), _) => ending.clone(),
             (None, true) => "running".into(),
+            (None, false) if self.session_alive => "running in another opsdeck".into(),
             (None, false) => "outcome unknown".into(),
         }
     }
+}
+
+/// Whether `pid` on this host is an opsdeck now. Two cockpits on one host
+/// share the store: one's live run is not the other's "outcome unknown".
+/// A recycled pid running something else does not count.
+fn opsdeck_alive(pid: i64, host: &str) -> bool {
+    let this_host = sysinfo::System::host_name().unwrap_or_default();
+    if host != this_host {
+        return false; // a store copied from another machine: cannot tell, so do not claim it runs
+    }
+    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim_end() == "opsdeck")
 }
 
 fn render_conditions(conditions: &[CheckedCondition]) -> String {
@@ -261,9 +276,11 @@ pub async fn finish(store: &Store, id: i64, outcome: &Outcome) -> Result<(), Str
 
 macro_rules! columns {
     () => {
-        "id, started_at, session_id, os_user, sudo_user, ssh_origin, tty, host, action, \
-    target_kind, target_id, target_name, preview, preconditions, guard, override, reason, ending, \
-    finished_at, duration_ms, output_excerpt"
+        "a.id, a.started_at, a.session_id, a.os_user, a.sudo_user, a.ssh_origin, a.tty, a.host, \
+    a.action, a.target_kind, a.target_id, a.target_name, a.preview, a.preconditions, a.guard, \
+    a.override, a.reason, a.ending, a.finished_at, a.duration_ms, a.output_excerpt, \
+    s.pid AS session_pid, s.ended_at AS session_ended_at \
+    FROM audit a LEFT JOIN sessions s ON s.id = a.session_id"
     };
 }
 
@@ -273,16 +290,13 @@ pub async fn recent(store: &Store, since: Option<Duration>, limit: u32) -> Resul
         .and_then(|d| jiff::SignedDuration::try_from(d).ok())
         .and_then(|d| jiff::Timestamp::now().checked_sub(d).ok())
         .map_or_else(String::new, |t| t.to_string());
-    let rows = sqlx::query(concat!(
-        "SELECT ",
-        columns!(),
-        " FROM audit WHERE started_at >= ? ORDER BY id DESC LIMIT ?"
-    ))
-    .bind(cutoff)
-    .bind(limit)
-    .fetch_all(store.pool())
-    .await
-    .map_err(|e| format!("cannot read the audit trail: {e}"))?;
+    let rows =
+        sqlx::query(concat!("SELECT ", columns!(), " WHERE a.started_at >= ? ORDER BY a.id DESC LIMIT ?"))
+            .bind(cutoff)
+            .bind(limit)
+            .fetch_all(store.pool())
+            .await
+            .map_err(|e| format!("cannot read the audit trail: {e}"))?;
     rows.iter()
         .map(from_row)
         .collect::<Result<_, sqlx::Error>>()
@@ -291,7 +305,7 @@ pub async fn recent(store: &Store, since: Option<Duration>, limit: u32) -> Resul
 
 /// One row by id.
 pub async fn get(store: &Store, id: i64) -> Result<AuditRow, String> {
-    let row = sqlx::query(concat!("SELECT ", columns!(), " FROM audit WHERE id = ?"))
+    let row = sqlx::query(concat!("SELECT ", columns!(), " WHERE a.id = ?"))
         .bind(id)
         .fetch_one(store.pool())
         .await
@@ -302,14 +316,19 @@ pub async fn get(store: &Store, id: i64) -> Result<AuditRow, String> {
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<AuditRow, sqlx::Error> {
     let user: String = r.try_get("os_user")?;
     let sudo: Option<String> = r.try_get("sudo_user")?;
+    let host: String = r.try_get("host")?;
+    let session_pid: Option<i64> = r.try_get("session_pid")?;
+    let session_ended: Option<String> = r.try_get("session_ended_at")?;
+    let session_alive = session_ended.is_none() && session_pid.is_some_and(|pid| opsdeck_alive(pid, &host));
     Ok(AuditRow {
+        session_alive,
         id: r.try_get("id")?,
         started_at: r.try_get("started_at")?,
         session_id: r.try_get("session_id")?,
         who: sudo.map_or_else(|| user.clone(), |s| format!("{s} (as {user})")),
         ssh_origin: r.try_get("ssh_origin")?,
         tty: r.try_get("tty")?,
-        host: r.try_get("host")?,
+        host,
         action: r.try_get("action")?,
         target_kind: r.try_get("target_kind")?,
         target_id: r.try_get("target_id")?,

@@ -233,6 +233,8 @@ async fn attempt(req: &Request, sinks: &Sinks) -> (Guard, Result<Outcome, String
         return (guard, Err(explain(guard, changed.as_deref(), &checks, req)), Some(id));
     };
     sinks.send(Event::Started { ticket: req.ticket, audit_id: id, preview }).await;
+    // The trail view shows the row as running from now, not only once it ends.
+    send_trail(store, &sinks.events).await;
 
     let (lines_tx, mut lines_rx) = mpsc::channel::<(Stream, String)>(256);
     let events = sinks.clone();

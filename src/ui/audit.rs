@@ -29,7 +29,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let rows = &state.pipeline.audit;
     let session = state.pipeline.session_id;
     frame.render_widget(Clear, area);
-    if *detail && let Some(row) = rows.get(*selected) {
+    let at = selected.and_then(|id| rows.iter().position(|r| r.id == id)).unwrap_or(0);
+    if *detail && let Some(row) = rows.get(at) {
         let title = format!(" Audit row #{} — Esc back ", row.id);
         let p =
             Paragraph::new(record(row, session, theme)).block(pane(title, theme)).wrap(Wrap { trim: false });
@@ -64,7 +65,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         .header(header)
         .row_highlight_style(theme.selection)
         .block(pane(title, theme));
-    let mut ts = TableState::default().with_selected((!rows.is_empty()).then_some(*selected));
+    let mut ts = TableState::default().with_selected((!rows.is_empty()).then_some(at));
     frame.render_stateful_widget(table, area, &mut ts);
 }
 
