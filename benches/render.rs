@@ -41,5 +41,62 @@ fn bench_render(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, bench_render);
+/// The Alerts tab with 10,000 alerts in 200 groups: a frame must not grow
+/// with the queue (only the visible rows are built).
+fn bench_alerts(c: &mut Criterion) {
+    use opsdeck::alerts::model::{Alert, AlertState, Severity, SourceKind, fingerprint};
+    use std::collections::BTreeMap;
+    let mut state = fixture::state_with(Config::default(), "dark", 40);
+    let alerts: Vec<Alert> = (0..10_000)
+        .map(|i| {
+            let labels = BTreeMap::from([
+                ("alertname".to_owned(), format!("Alert{}", i % 200)),
+                ("instance".to_owned(), format!("node{i}:9100")),
+                ("severity".to_owned(), ["critical", "warning", "info"][i % 3].to_owned()),
+            ]);
+            Alert {
+                source: "am".into(),
+                source_kind: SourceKind::Alertmanager,
+                fingerprint: fingerprint(&labels),
+                name: format!("Alert{}", i % 200),
+                severity: Severity::Unknown,
+                state: AlertState::Firing,
+                annotations: BTreeMap::from([(
+                    "summary".to_owned(),
+                    format!("something is wrong on node{i}"),
+                )]),
+                labels,
+                starts_at: Some(jiff::Timestamp::from_second(1_795_000_000 - i as i64).expect("timestamp")),
+                ends_at: None,
+                value: None,
+                generator_url: None,
+                silenced_by: vec![],
+                inhibited_by: vec![],
+                seen_by: vec!["am".into()],
+            }
+        })
+        .collect();
+    let batch = opsdeck::sources::AlertBatch {
+        source_name: "am".into(),
+        kind: SourceKind::Alertmanager,
+        alerts,
+        silences: vec![],
+        warnings: vec![],
+    };
+    let now = state.now;
+    state.alerts.on_batch(batch, now, false);
+    state.apply(Action::TabAlerts);
+    for _ in 0..5_000 {
+        state.apply(Action::Down); // a selection deep in the list, with the details pane
+    }
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
+    c.bench_function("alerts_160x48_10k", |b| {
+        b.iter(|| {
+            terminal.clear().expect("clear");
+            terminal.draw(|f| opsdeck::ui::render(f, black_box(&state))).expect("draw");
+        })
+    });
+}
+
+criterion_group!(benches, bench_render, bench_alerts);
 criterion_main!(benches);

@@ -64,11 +64,13 @@ pub enum Action {
     ToggleArm,
     /// Show or hide the audit trail.
     ToggleAudit,
+    /// Show or hide acked, silenced and inhibited alerts.
+    ToggleQuiet,
 }
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::Quit,
         Action::Suspend,
         Action::Redraw,
@@ -96,6 +98,7 @@ impl Action {
         Action::CommandLine,
         Action::ToggleArm,
         Action::ToggleAudit,
+        Action::ToggleQuiet,
     ];
 
     /// One line for the help overlay.
@@ -122,12 +125,13 @@ impl Action {
             Action::SortByCpu => "sort processes by CPU",
             Action::SortByMemory => "sort processes by memory",
             Action::ToggleKernelThreads => "show/hide kernel threads",
-            Action::Filter => "filter processes (Enter keeps, Esc clears)",
+            Action::Filter => "filter the list: text or matchers (Enter keeps, Esc clears)",
             Action::Back => "close overlay / clear filter",
             Action::ActionMenu => "actions for the selected row",
             Action::CommandLine => "run an action by name (Tab completes)",
             Action::ToggleArm => "arm / disarm mutating actions",
             Action::ToggleAudit => "show/hide the audit trail",
+            Action::ToggleQuiet => "show/hide acked, silenced and inhibited alerts",
         }
     }
 

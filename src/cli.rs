@@ -51,6 +51,18 @@ pub enum Command {
         #[arg(long, default_value_t = 200)]
         limit: u32,
     },
+    /// Export the alert timeline (every state change) of an incident, oldest first
+    Alerts {
+        /// How far back, e.g. 2h, 1d
+        #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration, default_value = "2h")]
+        since: Duration,
+        /// One JSON object per line
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// A Markdown table for the incident channel or the postmortem
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Print shell completions to stdout
     Completions {
         /// bash, zsh, fish, elvish or powershell

@@ -2,6 +2,7 @@
 //! this library so tests and benchmarks can drive the same code.
 
 pub mod action;
+pub mod alerts;
 pub mod app;
 pub mod cli;
 pub mod config;

@@ -28,6 +28,7 @@ fn main() -> ExitCode {
             config_init(path.as_deref().or(cli.config.as_deref()), *force)
         }
         Some(Command::Audit { since, json, limit }) => audit(*since, *json, *limit),
+        Some(Command::Alerts { since, json, markdown }) => alerts(*since, *json, *markdown),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(*shell, &mut Cli::command(), "opsdeck", &mut std::io::stdout());
             ExitCode::SUCCESS
@@ -124,6 +125,49 @@ fn audit(since: Option<Duration>, json: bool, limit: u32) -> ExitCode {
             println!(
                 "{}  {:<16} {:<20} {:<24} {}",
                 row.started_at, row.who, row.action, row.target_name, outcome
+            );
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn alerts(since: Duration, json: bool, markdown: bool) -> ExitCode {
+    let Some(path) = opsdeck::store::default_path() else {
+        return fail("no data directory for this user");
+    };
+    if !path.exists() {
+        eprintln!("opsdeck: no state store at {} yet: no alert history", path.display());
+        return ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let events = runtime.block_on(async {
+        let store = opsdeck::store::Store::open(&path).await?;
+        opsdeck::alerts::history::since(&store, since).await
+    });
+    let events = match events {
+        Ok(e) => e,
+        Err(e) => return fail(&e),
+    };
+    if markdown {
+        print!("{}", opsdeck::alerts::history::markdown(&events));
+    } else if json {
+        for e in &events {
+            println!("{}", serde_json::to_string(e).unwrap_or_default());
+        }
+    } else {
+        for e in &events {
+            let change =
+                e.from.as_deref().map_or_else(|| format!("→ {}", e.to), |f| format!("{f} → {}", e.to));
+            println!(
+                "{}  {:<8} {:<24} {:<22} {}",
+                e.at,
+                e.severity,
+                e.name,
+                change,
+                e.summary.as_deref().unwrap_or("")
             );
         }
     }

@@ -58,6 +58,14 @@ impl Tui {
         Ok(())
     }
 
+    /// Ring the terminal bell (a new critical alert, when `[alerts] bell = true`).
+    pub fn bell(&mut self) -> io::Result<()> {
+        use std::io::Write;
+        let out = self.terminal.backend_mut();
+        out.write_all(b"\x07")?;
+        out.flush()
+    }
+
     /// Width of the last frame, for mouse hit tests.
     pub fn width(&self) -> u16 {
         self.width

@@ -16,6 +16,8 @@ fn the_example_config_parses_to_exactly_the_defaults() {
     assert_eq!(parsed.refresh, d.refresh, "refresh");
     assert_eq!(parsed.metrics, d.metrics, "[metrics]");
     assert_eq!(parsed.keys, d.keys, "[keys]");
+    assert_eq!(parsed.alerts, d.alerts, "[alerts]");
+    assert_eq!(parsed.rules, d.rules, "[[rules]]");
     assert_eq!(parsed, d);
 }
 
@@ -53,6 +55,17 @@ fn the_commented_snippets_in_the_example_are_valid_config() {
     assert_eq!(drain.stdin.as_deref(), Some("disable server {backend}/{server}\n"));
     assert_eq!(drain.guard, opsdeck::ops::guard::Tier::TypeNameReason);
     assert!(c.actions.iter().all(|a| a.mutating), "mutating is the default");
+    // [[rules]]: a rule added after the built-ins, and a built-in turned off.
+    let rules: Vec<(&str, bool)> = c.rules.iter().map(|r| (r.name.as_str(), r.enabled)).collect();
+    assert_eq!(rules, [("HighCpu", false), ("HighMemory", true), ("DiskFull", true), ("HighLoad", true)]);
+    assert_eq!(
+        (c.rules[0].threshold, c.rules[0].clear),
+        (80.0, 75.0),
+        "a disabled built-in keeps its values"
+    );
+    let load = &c.rules[3];
+    assert_eq!((load.threshold, load.clear, load.for_), (16.0, 12.0, std::time::Duration::from_secs(600)));
+    assert_eq!(c.alerts.severity_spellings.warning, ["sev2", "error"]);
 }
 
 fn is_assignment(line: &str) -> bool {

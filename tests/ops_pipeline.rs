@@ -48,7 +48,7 @@ fn armed() -> SessionFacts {
 }
 
 fn request(rig: &Rig, def: Arc<ActionDef>, target: Target, typed: &str, session: SessionFacts) -> Request {
-    let ctx = Context { who: "u".into(), reason: String::new() };
+    let ctx = Context { who: "u".into(), ..Context::default() };
     let preview = plan::prepare(&def, &target, &ctx).map(|p| p.preview()).unwrap_or_default();
     Request {
         ticket: 1,
@@ -56,6 +56,8 @@ fn request(rig: &Rig, def: Arc<ActionDef>, target: Target, typed: &str, session:
         pinned: target,
         shown_preview: preview,
         confirmation: Confirmation { typed: typed.into(), reason: String::new() },
+        form: Default::default(),
+        planned_at: jiff::Timestamp::now(),
         session,
         operator: Operator::from_lookup("h", |k| (k == "USER").then(|| "alice".to_owned())),
         session_id: Some(rig.session),
@@ -298,7 +300,7 @@ async fn the_maintenance_actions_write_and_remove_the_flag_with_the_reason() {
     req.shown_preview = plan::prepare(
         &req.def,
         &req.pinned,
-        &Context { who: "alice".into(), reason: "kernel upgrade".into() },
+        &Context { who: "alice".into(), reason: "kernel upgrade".into(), ..Context::default() },
     )
     .unwrap()
     .preview();

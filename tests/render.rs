@@ -176,3 +176,114 @@ mutating = false
     assert!(state.pipeline.take_requests().is_empty());
     assert!(render(&state, 100, 30).contains("cannot confirm"));
 }
+
+/// A realistic incident queue: two Alertmanagers sharing alerts, a silenced
+/// one, a pending Prometheus alert, severities in the handbooks' spellings.
+fn incident_state() -> opsdeck::app::AppState {
+    use opsdeck::alerts::model::{Alert, AlertState, Severity, SourceKind, fingerprint};
+    use std::collections::BTreeMap;
+    let mut state = fixture::state_with(Config::default(), "dark", 40);
+    let wall: jiff::Timestamp = "2026-11-22T12:00:00Z".parse().unwrap();
+    state.wall = wall;
+    let alert =
+        |name: &str, instance: &str, sev: &str, summary: &str, mins: i64, st: AlertState, src: &str| {
+            let labels = BTreeMap::from([
+                ("alertname".to_owned(), name.to_owned()),
+                ("instance".to_owned(), instance.to_owned()),
+                ("severity".to_owned(), sev.to_owned()),
+            ]);
+            Alert {
+                source: src.into(),
+                source_kind: if src == "prom" { SourceKind::Prometheus } else { SourceKind::Alertmanager },
+                fingerprint: fingerprint(&labels),
+                name: name.into(),
+                severity: Severity::Unknown,
+                state: st,
+                annotations: BTreeMap::from([("summary".to_owned(), summary.to_owned())]),
+                labels,
+                starts_at: Some(wall - jiff::SignedDuration::from_mins(mins)),
+                ends_at: None,
+                value: None,
+                generator_url: None,
+                silenced_by: if st == AlertState::Silenced { vec!["8fb3a5fb".into()] } else { vec![] },
+                inhibited_by: vec![],
+                seen_by: vec![src.into()],
+            }
+        };
+    let am = vec![
+        alert(
+            "DiskFull",
+            "db1:9100",
+            "critical",
+            "/var/lib/mysql at 97% on db1",
+            42,
+            AlertState::Firing,
+            "am1",
+        ),
+        alert("DiskFull", "db2:9100", "紧急", "/ at 93% on db2", 12, AlertState::Firing, "am1"),
+        alert("ReplicationLag", "db3:3306", "P2", "replica db3 is 45 s behind", 7, AlertState::Firing, "am1"),
+        alert("HighMemory", "web1:9100", "warning", "memory at 91% on web1", 3, AlertState::Silenced, "am1"),
+        alert(
+            "BackupStale",
+            "backup01",
+            "严重",
+            "nightly dump is 27 h old (RPO 26 h)",
+            95,
+            AlertState::Firing,
+            "am1",
+        ),
+    ];
+    let mut am2 = am.clone();
+    for a in &mut am2 {
+        a.source = "am2".into();
+        a.seen_by = vec!["am2".into()];
+    }
+    let prom =
+        vec![alert("HighCpu", "web2:9100", "warning", "CPU at 88% on web2", 1, AlertState::Pending, "prom")];
+    let now = state.now;
+    for (name, batch) in [("am1", am), ("am2", am2), ("prom", prom)] {
+        state.alerts.on_batch(
+            opsdeck::sources::AlertBatch {
+                source_name: name.into(),
+                kind: if name == "prom" {
+                    opsdeck::alerts::model::SourceKind::Prometheus
+                } else {
+                    opsdeck::alerts::model::SourceKind::Alertmanager
+                },
+                alerts: batch,
+                silences: vec![],
+                warnings: vec![],
+            },
+            now,
+            false,
+        );
+    }
+    state.apply(Action::TabAlerts);
+    state
+}
+
+#[test]
+fn the_alert_queue_at_both_sizes() {
+    let mut state = incident_state();
+    let screen = render(&state, 160, 48);
+    // Deduplicated across the two Alertmanagers; handbook spellings mapped.
+    assert_eq!(screen.matches("db1:9100").count(), 1, "{screen}");
+    assert!(screen.contains("3 critical") && screen.contains("1 warning"), "{screen}");
+    assert!(!screen.contains("web1"), "silenced alerts are hidden by default\n{screen}");
+    assert_snapshot!("alerts_queue_160x48", screen);
+    assert_snapshot!("alerts_queue_80x24", render(&state, 80, 24));
+
+    // Select the first alert: its details, with both sources.
+    state.apply(Action::Down);
+    state.apply(Action::Down);
+    let detail = render(&state, 160, 48);
+    assert!(detail.contains("seen by am1, am2"), "{detail}");
+    assert_snapshot!("alerts_detail_160x48", detail);
+
+    // The quiet section, and a matcher filter.
+    state.apply(Action::ToggleQuiet);
+    assert!(render(&state, 160, 48).contains("web1"));
+    state.alerts.set_filter(r#"severity=~"warning|P2" instance!="web1:9100""#.into());
+    let filtered = render(&state, 160, 48);
+    assert!(filtered.contains("db3:3306") && !filtered.contains("db1:9100"), "{filtered}");
+}

@@ -2,6 +2,7 @@
 //! signals. Each wake-up drains whatever else is ready, folds it into the
 //! state, and draws once. Nothing here waits on a backend.
 
+mod alerts;
 mod modal;
 mod pipeline;
 mod processes;
@@ -16,8 +17,9 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub use alerts::{AlertsPane, Selected};
 pub use modal::{CommandLine, Dialog, Field, Modal};
-pub use pipeline::{Pipeline, Run, RunStatus};
+pub use pipeline::{Pipeline, Run, RunStatus, Submission};
 pub use processes::{ProcessList, ProcessSort};
 pub use state::{AppState, Effect, NodeHistory, Overlay};
 
@@ -66,6 +68,12 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
         crate::sources::maintenance::spawn(flag, tx.clone(), state.config.refresh, cancel.clone());
     }
     crate::logging::spawn_mover(cancel.clone());
+    for spawned in crate::sources::spawn_all(&state.config, &tx, &cancel) {
+        state.watch_source(spawned.name, spawned.period);
+    }
+    // Alert history and acks go through one task, started when the store opens.
+    let (jobs_tx, jobs_rx) = mpsc::channel::<crate::alerts::history::Job>(256);
+    let mut jobs_rx = Some(jobs_rx);
 
     let mut events = EventStream::new();
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -139,6 +147,16 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
             Effect::Repaint => tui.clear()?,
             Effect::None => {}
         }
+        if let Some(info) = &store {
+            if let Some(rx) = jobs_rx.take() {
+                tokio::spawn(crate::alerts::history::serve(info.store.clone(), rx, tx.clone()));
+                let _ = jobs_tx.try_send(crate::alerts::history::Job::LoadAcks);
+            }
+            send_alert_jobs(&mut state, &jobs_tx);
+        }
+        if std::mem::take(&mut state.alerts.ring) {
+            tui.bell()?;
+        }
         for request in state.pipeline.take_requests() {
             let sinks = Sinks {
                 store: store.as_ref().map(|s| s.store.clone()),
@@ -188,6 +206,30 @@ async fn finish_running_actions(state: &mut AppState, updates: &mut mpsc::Receiv
     let _ = tokio::time::timeout(Duration::from_secs(4), wait).await;
 }
 
+/// Hand the alerts' pending store work to the store task. A full queue
+/// keeps the work for the next round rather than blocking the screen.
+fn send_alert_jobs(state: &mut AppState, jobs: &mpsc::Sender<crate::alerts::history::Job>) {
+    use crate::alerts::history::Job;
+    if jobs.capacity() < 3 {
+        return;
+    }
+    let history = state.alerts.take_history();
+    if !history.is_empty() {
+        let _ = jobs.try_send(Job::Record(history));
+    }
+    let clears = std::mem::take(&mut state.alerts.acks_to_clear);
+    let reload = std::mem::take(&mut state.alerts.reload_acks) || !clears.is_empty();
+    if !clears.is_empty() {
+        let _ = jobs.try_send(Job::ClearAcks(clears));
+    }
+    if reload {
+        let _ = jobs.try_send(Job::LoadAcks);
+    }
+    if let Some(fp) = state.alerts.take_timeline_request() {
+        let _ = jobs.try_send(Job::Timeline(fp));
+    }
+}
+
 /// Fold an update; true when it should be drawn at once (see `apply_update`).
 fn fold(state: &mut AppState, store: &mut Option<StoreInfo>, update: Update) -> bool {
     if let Ok(Payload::Store(info)) = &update.result {
@@ -207,5 +249,7 @@ fn handle_event(state: &mut AppState, ev: &Event, width: u16) -> Effect {
 
 fn tick_clock(state: &mut AppState) {
     state.now = Instant::now();
-    state.clock = jiff::Zoned::now().strftime("%H:%M:%S").to_string();
+    let now = jiff::Zoned::now();
+    state.clock = now.strftime("%H:%M:%S").to_string();
+    state.wall = now.timestamp();
 }

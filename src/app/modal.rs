@@ -12,14 +12,19 @@ use crate::ops::audit::CheckedCondition;
 use crate::ops::catalog::ActionDef;
 use crate::ops::guard::{Confirmation, Tier};
 use crate::ops::plan::{self, Context};
+use crate::ops::precondition::FieldValue;
 use crate::ops::target::Target;
+
+use super::pipeline::Submission;
 
 /// Which text field of the dialog has the focus.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
     /// The target's name.
     Name,
-    /// The reason.
+    /// One of the action's form fields.
+    Form(usize),
+    /// The reason (or comment).
     Reason,
 }
 
@@ -40,6 +45,8 @@ pub struct Dialog {
     pub name: String,
     /// Typed reason.
     pub reason: String,
+    /// The action's own fields (a silence's duration and matchers), editable.
+    pub form: Vec<(String, String)>,
     /// Focused field.
     pub focus: Field,
     /// Why the last Enter did not go through.
@@ -54,7 +61,25 @@ impl Dialog {
 
     /// Whether the dialog asks for a reason (the tier, or an override).
     pub fn wants_reason(&self) -> bool {
-        self.def.guard == Tier::TypeNameReason || self.overriding()
+        self.def.guard == Tier::TypeNameReason || self.def.needs_reason || self.overriding()
+    }
+
+    /// The fields in focus order.
+    pub fn fields(&self) -> Vec<Field> {
+        let mut out = Vec::new();
+        if self.wants_name() {
+            out.push(Field::Name);
+        }
+        out.extend((0..self.form.len()).map(Field::Form));
+        if self.wants_reason() {
+            out.push(Field::Reason);
+        }
+        out
+    }
+
+    /// The form as the plan reads it.
+    pub fn form_map(&self) -> std::collections::BTreeMap<String, String> {
+        self.form.iter().cloned().collect()
     }
 
     /// A precondition fails and the action lets it be overridden.
@@ -104,6 +129,11 @@ pub enum Modal {
     },
     /// `:` and a name.
     CommandLine(CommandLine),
+    /// Alertmanager silences in force; `x` expires the highlighted one.
+    Silences {
+        /// The highlighted silence's target id.
+        selected: Option<String>,
+    },
     /// The audit trail.
     Audit {
         /// The highlighted row's id: rows arrive on top as actions run, and
@@ -115,7 +145,7 @@ pub enum Modal {
 }
 
 /// Words the command line knows besides action names.
-pub const COMMANDS: [&str; 5] = ["arm", "disarm", "audit", "help", "last"];
+pub const COMMANDS: [&str; 6] = ["arm", "disarm", "audit", "help", "last", "silences"];
 
 impl AppState {
     /// Open the menu for the current tab's targets.
@@ -147,8 +177,13 @@ impl AppState {
         }
     }
 
-    fn open_dialog(&mut self, def: Arc<ActionDef>, pinned: Target) {
-        let focus = Field::Name;
+    pub(super) fn open_dialog(&mut self, def: Arc<ActionDef>, pinned: Target) {
+        let form = match (&def.exec, pinned.fields.get("fingerprint")) {
+            (crate::ops::catalog::Exec::Silence(_), Some(FieldValue::Text(fp))) => {
+                self.alerts.queue.by_fingerprint(fp).map(crate::ops::silence::prefill).unwrap_or_default()
+            }
+            _ => Vec::new(),
+        };
         let mut d = Dialog {
             def,
             live: Some(pinned.clone()),
@@ -157,13 +192,12 @@ impl AppState {
             checks: Vec::new(),
             name: String::new(),
             reason: String::new(),
-            focus,
+            form,
+            focus: Field::Name,
             error: None,
         };
-        self.refresh_dialog(&mut d);
-        if !d.wants_name() {
-            d.focus = Field::Reason;
-        }
+        self.refresh_dialog(&mut d, None);
+        d.focus = d.fields().first().copied().unwrap_or(Field::Reason);
         self.modal = Some(Modal::Dialog(Box::new(d)));
     }
 
@@ -171,16 +205,23 @@ impl AppState {
     pub fn refresh_open_dialog(&mut self) {
         if let Some(Modal::Dialog(d)) = &self.modal {
             let mut d = d.clone();
-            self.refresh_dialog(&mut d);
+            self.refresh_dialog(&mut d, None);
             self.modal = Some(Modal::Dialog(d));
         }
     }
 
-    fn refresh_dialog(&self, d: &mut Dialog) {
+    /// Prepare the plan against the latest data, for the time `at` (now
+    /// while the dialog is open; fixed at confirmation).
+    fn refresh_dialog(&self, d: &mut Dialog, at: Option<jiff::Timestamp>) {
         d.live = self.find_target(&d.pinned);
         let basis = d.live.as_ref().unwrap_or(&d.pinned);
         d.checks = d.def.preconditions.iter().map(|c| c.check(&basis.fields)).collect();
-        let ctx = Context { who: self.pipeline.operator.os_user.clone(), reason: d.reason.clone() };
+        let ctx = Context {
+            who: self.pipeline.operator.os_user.clone(),
+            reason: d.reason.clone(),
+            form: d.form_map(),
+            at: Some(at.unwrap_or(self.wall)),
+        };
         d.preview = plan::prepare(&d.def, basis, &ctx).map(|p| p.preview());
     }
 
@@ -223,6 +264,33 @@ impl AppState {
                 }
             }
             Modal::CommandLine(line) => return self.command_key(line, key, ctrl_c),
+            Modal::Silences { selected } => {
+                let targets: Vec<Target> = self
+                    .alerts
+                    .active_silences()
+                    .into_iter()
+                    .map(|(src, s)| Target::silence(src, s))
+                    .collect();
+                let at =
+                    selected.as_ref().and_then(|id| targets.iter().position(|t| &t.id == id)).unwrap_or(0);
+                let pick = |i: usize| targets.get(i).map(|t| t.id.clone());
+                match (key.code, action) {
+                    (KeyCode::Esc, _) => None,
+                    _ if ctrl_c => None,
+                    (_, Some(Action::Up)) => Some(Modal::Silences { selected: pick(at.saturating_sub(1)) }),
+                    (_, Some(Action::Down)) => Some(Modal::Silences {
+                        selected: pick((at + 1).min(targets.len().saturating_sub(1))),
+                    }),
+                    (_, Some(Action::ActionMenu)) | (KeyCode::Enter, _) => {
+                        match (targets.get(at), self.pipeline.action("expire_silence")) {
+                            (Some(t), Some(def)) => self.open_dialog(def, t.clone()),
+                            _ => self.notify("no silence selected"),
+                        }
+                        return Effect::None;
+                    }
+                    _ => Some(Modal::Silences { selected }),
+                }
+            }
             Modal::Audit { selected, detail } => {
                 let rows = &self.pipeline.audit;
                 let at = selected.and_then(|id| rows.iter().position(|r| r.id == id)).unwrap_or(0);
@@ -258,15 +326,27 @@ impl AppState {
             KeyCode::Char('y' | 'Y') if !has_fields && plain => return self.confirm(d, "y".into()),
             KeyCode::Char('n' | 'N') | KeyCode::Enter if !has_fields => return self.back_out(d),
             KeyCode::Enter => {
-                if d.focus == Field::Name && d.wants_reason() && d.reason.trim().is_empty() {
+                if d.focus != Field::Reason && d.wants_reason() && d.reason.trim().is_empty() {
                     d.focus = Field::Reason;
                 } else {
                     let typed = if d.wants_name() { d.name.clone() } else { "y".into() };
                     return self.confirm(d, typed);
                 }
             }
-            KeyCode::Tab | KeyCode::BackTab if d.wants_name() && d.wants_reason() => {
-                d.focus = if d.focus == Field::Name { Field::Reason } else { Field::Name };
+            KeyCode::Tab | KeyCode::BackTab => {
+                let fields = d.fields();
+                if let Some(at) = fields.iter().position(|f| *f == d.focus) {
+                    let n = fields.len();
+                    let next = if key.code == KeyCode::Tab { (at + 1) % n } else { (at + n - 1) % n };
+                    d.focus = fields[next];
+                }
+            }
+            KeyCode::Left | KeyCode::Right if matches!(d.focus, Field::Form(i) if d.form.get(i).is_some_and(|(k, _)| k == crate::ops::silence::DURATION)) => {
+                if let Field::Form(i) = d.focus
+                    && let Some((_, v)) = d.form.get_mut(i)
+                {
+                    *v = crate::ops::silence::cycle(v, key.code == KeyCode::Right);
+                }
             }
             KeyCode::Backspace => {
                 self.focused(&mut d).pop();
@@ -274,7 +354,7 @@ impl AppState {
             KeyCode::Char(c) if plain && has_fields => self.focused(&mut d).push(c),
             _ => {}
         }
-        self.refresh_dialog(&mut d);
+        self.refresh_dialog(&mut d, None);
         self.modal = Some(Modal::Dialog(Box::new(d)));
         Effect::None
     }
@@ -282,12 +362,15 @@ impl AppState {
     fn focused<'d>(&self, d: &'d mut Dialog) -> &'d mut String {
         match d.focus {
             Field::Name if d.wants_name() => &mut d.name,
+            Field::Form(i) if i < d.form.len() => &mut d.form[i].1,
             _ => &mut d.reason,
         }
     }
 
     fn confirm(&mut self, mut d: Dialog, typed: String) -> Effect {
-        self.refresh_dialog(&mut d);
+        // The plan is fixed for this instant; the executor prepares it for the same one.
+        let planned_at = self.wall;
+        self.refresh_dialog(&mut d, Some(planned_at));
         let problem = if let Some(why) = d.blocked() {
             Some(format!("cannot confirm: {why}"))
         } else if d.wants_name() && typed != d.pinned.name {
@@ -302,20 +385,32 @@ impl AppState {
             self.modal = Some(Modal::Dialog(Box::new(d)));
             return Effect::None;
         }
-        let preview = d.preview.clone().unwrap_or_default();
-        let confirmation = Confirmation { typed, reason: d.reason.clone() };
-        let (now, read_only) = (self.now, self.config.read_only);
-        let ticket = self.pipeline.submit(now, read_only, d.def, d.pinned, preview, confirmation, false);
+        let sub = Submission {
+            preview: d.preview.clone().unwrap_or_default(),
+            confirmation: Confirmation { typed, reason: d.reason.clone() },
+            form: d.form_map(),
+            planned_at,
+            backed_out: false,
+            def: d.def,
+            target: d.pinned,
+        };
+        let ticket = self.pipeline.submit(self.now, self.config.read_only, sub);
         self.modal = Some(Modal::Run { ticket });
         Effect::None
     }
 
     /// Backing out is an attempt too: it is audited as cancelled.
     fn back_out(&mut self, d: Dialog) -> Effect {
-        let preview = d.preview.clone().unwrap_or_default();
-        let confirmation = Confirmation { typed: String::new(), reason: d.reason.clone() };
-        let (now, read_only) = (self.now, self.config.read_only);
-        self.pipeline.submit(now, read_only, d.def, d.pinned, preview, confirmation, true);
+        let sub = Submission {
+            preview: d.preview.clone().unwrap_or_default(),
+            confirmation: Confirmation { typed: String::new(), reason: d.reason.clone() },
+            form: d.form_map(),
+            planned_at: self.wall,
+            backed_out: true,
+            def: d.def,
+            target: d.pinned,
+        };
+        self.pipeline.submit(self.now, self.config.read_only, sub);
         self.modal = None;
         Effect::None
     }
@@ -359,6 +454,11 @@ impl AppState {
             }
             "audit" => self.apply(Action::ToggleAudit),
             "help" => self.apply(Action::ToggleHelp),
+            "silences" => {
+                let first = self.alerts.active_silences().first().map(|(src, s)| Target::silence(src, s).id);
+                self.modal = Some(Modal::Silences { selected: first });
+                Effect::None
+            }
             "last" => {
                 match self.pipeline.runs.last() {
                     Some(r) => self.modal = Some(Modal::Run { ticket: r.ticket }),

@@ -65,6 +65,46 @@ impl Run {
     }
 }
 
+/// What the dialog hands over on confirm (or back-out).
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The action.
+    pub def: Arc<ActionDef>,
+    /// The pinned target.
+    pub target: Target,
+    /// The preview the operator saw.
+    pub preview: String,
+    /// What they typed.
+    pub confirmation: Confirmation,
+    /// The form's fields.
+    pub form: std::collections::BTreeMap<String, String>,
+    /// The time the preview was prepared for.
+    pub planned_at: jiff::Timestamp,
+    /// They backed out.
+    pub backed_out: bool,
+}
+
+impl Submission {
+    /// A submission without form fields (tests, simple actions).
+    pub fn simple(
+        def: Arc<ActionDef>,
+        target: Target,
+        preview: &str,
+        typed: &str,
+        backed_out: bool,
+    ) -> Submission {
+        Submission {
+            def,
+            target,
+            preview: preview.to_owned(),
+            confirmation: Confirmation { typed: typed.to_owned(), reason: String::new() },
+            form: Default::default(),
+            planned_at: jiff::Timestamp::now(),
+            backed_out,
+        }
+    }
+}
+
 /// Everything about actions that outlives one dialog.
 #[derive(Debug)]
 pub struct Pipeline {
@@ -135,17 +175,8 @@ impl Pipeline {
     /// Queue an attempt (confirmed, or backed out of); returns its ticket.
     /// The facts the app owns are taken now, on the UI thread, so two quick
     /// confirmations cannot both find the target free.
-    #[allow(clippy::too_many_arguments)]
-    pub fn submit(
-        &mut self,
-        now: Instant,
-        read_only: bool,
-        def: Arc<ActionDef>,
-        target: Target,
-        preview: String,
-        confirmation: Confirmation,
-        backed_out: bool,
-    ) -> u64 {
+    pub fn submit(&mut self, now: Instant, read_only: bool, sub: Submission) -> u64 {
+        let Submission { def, target, preview, confirmation, form, planned_at, backed_out } = sub;
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         let busy = self.busy.contains_key(&target.id);
@@ -165,6 +196,8 @@ impl Pipeline {
             pinned: target.clone(),
             shown_preview: preview.clone(),
             confirmation,
+            form,
+            planned_at,
             session: SessionFacts { read_only, armed, busy, cooling_down, backed_out },
             operator: self.operator.clone(),
             session_id: self.session_id,
@@ -266,9 +299,10 @@ mod tests {
         let now = Instant::now();
         let def = p.action("maintenance_off").unwrap();
         let target = Target::node("h", None, None);
-        let c = Confirmation { typed: "y".into(), reason: String::new() };
-        let first = p.submit(now, false, def.clone(), target.clone(), "x".into(), c.clone(), false);
-        p.submit(now, false, def.clone(), target.clone(), "x".into(), c.clone(), false);
+        let sub =
+            |def: &Arc<ActionDef>, t: &Target| Submission::simple(def.clone(), t.clone(), "x", "y", false);
+        let first = p.submit(now, false, sub(&def, &target));
+        p.submit(now, false, sub(&def, &target));
         let reqs = p.take_requests();
         assert_eq!(reqs.iter().map(|r| r.session.busy).collect::<Vec<_>>(), [false, true]);
         let ended = |ticket| Event::Ended {
@@ -278,10 +312,10 @@ mod tests {
             audit_id: None,
         };
         p.apply(now, ended(first + 1)); // the refused second must not free the target
-        p.submit(now, false, def.clone(), target.clone(), "x".into(), c.clone(), false);
+        p.submit(now, false, sub(&def, &target));
         assert!(p.take_requests()[0].session.busy);
         p.apply(now, ended(first));
-        p.submit(now, false, def, target, "x".into(), c, false);
+        p.submit(now, false, sub(&def, &target));
         assert!(!p.take_requests()[0].session.busy);
     }
 
@@ -293,8 +327,7 @@ mod tests {
         def.cooldown = Some(Duration::from_secs(60));
         let def = Arc::new(def);
         let (db1, db2) = (Target::node("db1", None, None), Target::node("db2", None, None));
-        let c = Confirmation { typed: "y".into(), reason: String::new() };
-        let ticket = p.submit(t0, false, def.clone(), db1.clone(), "x".into(), c.clone(), false);
+        let ticket = p.submit(t0, false, Submission::simple(def.clone(), db1.clone(), "x", "y", false));
         let outcome = Outcome {
             ending: crate::ops::run::Ending::Done,
             duration: Duration::ZERO,
@@ -305,7 +338,7 @@ mod tests {
         p.take_requests();
         let at = |p: &mut Pipeline, secs, target: &Target| {
             let now = t0 + Duration::from_secs(secs);
-            p.submit(now, false, def.clone(), target.clone(), "x".into(), c.clone(), false);
+            p.submit(now, false, Submission::simple(def.clone(), target.clone(), "x", "y", false));
             let cooling = p.take_requests()[0].session.cooling_down;
             // Free the target again for the next probe.
             let last = p.runs.last().map(|r| r.ticket).unwrap_or_default();

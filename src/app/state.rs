@@ -127,6 +127,10 @@ pub struct AppState {
     pub modal: Option<Modal>,
     /// The selected catalog on the Backups tab (pinned by name when it matters).
     pub backup_selected: Option<usize>,
+    /// The Alerts tab.
+    pub alerts: super::alerts::AlertsPane,
+    /// Wall-clock now, read with the clock; alert ages are measured against it.
+    pub wall: jiff::Timestamp,
 }
 
 /// How long a notice stays in the status bar.
@@ -155,6 +159,8 @@ impl AppState {
             pipeline,
             modal: None,
             backup_selected: None,
+            alerts: super::alerts::AlertsPane::new(&config),
+            wall: jiff::Timestamp::now(),
             tab: Tab::Metrics,
             host,
             clock: String::new(),
@@ -172,6 +178,13 @@ impl AppState {
             store_path: None,
             notice: None,
             maintenance: None,
+        }
+    }
+
+    /// Keep health for a source started at run time (an Alertmanager, a Prometheus).
+    pub fn watch_source(&mut self, name: &'static str, period: Duration) {
+        if !self.health.iter().any(|(n, _)| *n == name) {
+            self.health.push((name, SourceHealth::new(Some(period))));
         }
     }
 
@@ -214,6 +227,7 @@ impl AppState {
         match update.result {
             Ok(Payload::Node(sample)) => {
                 self.history.push(&sample);
+                self.alerts.on_node_sample(&self.host, &sample, self.now, self.config.alerts.bell);
                 self.processes.rebuild(&sample.processes);
                 self.node = Some(sample);
             }
@@ -223,10 +237,22 @@ impl AppState {
             }
             Ok(Payload::Maintenance(m)) => self.maintenance = Some(m),
             Ok(Payload::Action(ev)) => {
+                // An ack lands in the store: read the acks again so the queue shows it.
+                if let crate::ops::executor::Event::Ended { ticket, .. } = &ev
+                    && self
+                        .pipeline
+                        .run(*ticket)
+                        .is_some_and(|r| r.def.exec == crate::ops::catalog::Exec::Ack)
+                {
+                    self.alerts.reload_acks = true;
+                }
                 self.pipeline.apply(self.now, ev);
                 first_news = true; // the operator is watching it
             }
             Ok(Payload::Audit(rows)) => self.set_audit(rows),
+            Ok(Payload::Alerts(batch)) => self.alerts.on_batch(batch, self.now, self.config.alerts.bell),
+            Ok(Payload::Acks(acks)) => self.alerts.on_acks(acks, self.now),
+            Ok(Payload::Timeline(fingerprint, events)) => self.alerts.timeline = (fingerprint, events),
             Err(_) => {} // kept in health; the last good data stays on screen
         }
         self.refresh_open_dialog();
@@ -273,6 +299,15 @@ impl AppState {
         if self.editing_filter && self.edit_filter(key, action) {
             return Effect::None;
         }
+        if self.tab == Tab::Alerts && self.overlay.is_none() {
+            if self.alerts.editing_filter && self.edit_alert_filter(key, action) {
+                return Effect::None;
+            }
+            if key.code == KeyCode::Enter {
+                self.alerts.toggle_group();
+                return Effect::None;
+            }
+        }
         match action {
             Some(action) => self.apply(action),
             None => Effect::None,
@@ -301,6 +336,33 @@ impl AppState {
             }
             _ => return false, // arrows and the like still move the selection
         }
+        true
+    }
+
+    /// Typing into the alerts filter; returns whether the key was consumed.
+    fn edit_alert_filter(&mut self, key: &KeyEvent, action: Option<Action>) -> bool {
+        if matches!(action, Some(Action::Quit)) && key.modifiers.contains(KeyModifiers::CONTROL) {
+            return false;
+        }
+        let mut text = self.alerts.filter_text.clone();
+        match key.code {
+            KeyCode::Enter => {
+                self.alerts.editing_filter = false;
+                return true;
+            }
+            KeyCode::Esc => {
+                self.alerts.editing_filter = false;
+                text.clear();
+            }
+            KeyCode::Backspace => {
+                text.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                text.push(c)
+            }
+            _ => return false,
+        }
+        self.alerts.set_filter(text);
         true
     }
 
@@ -367,6 +429,26 @@ impl AppState {
             }
             _ => {}
         }
+        if self.tab == Tab::Alerts {
+            let page = 10;
+            match action {
+                Action::Up => return self.then_none(|s| s.alerts.move_by(-1)),
+                Action::Down => return self.then_none(|s| s.alerts.move_by(1)),
+                Action::PageUp => return self.then_none(|s| s.alerts.move_by(-page)),
+                Action::PageDown => return self.then_none(|s| s.alerts.move_by(page)),
+                Action::Top => return self.then_none(|s| s.alerts.jump(false)),
+                Action::Bottom => return self.then_none(|s| s.alerts.jump(true)),
+                Action::Filter => return self.then_none(|s| s.alerts.editing_filter = true),
+                Action::ToggleQuiet => return self.then_none(|s| s.alerts.toggle_quiet()),
+                Action::Back if !self.alerts.filter_text.is_empty() => {
+                    return self.then_none(|s| s.alerts.set_filter(String::new()));
+                }
+                Action::Back if self.alerts.selected.is_some() => {
+                    return self.then_none(|s| s.alerts.selected = None);
+                }
+                _ => {}
+            }
+        }
         if self.tab == Tab::Backups && matches!(action, Action::Up | Action::Down) {
             self.move_backup_selection(if action == Action::Up { -1 } else { 1 });
             return Effect::None;
@@ -401,6 +483,11 @@ impl AppState {
                 }
             }
         }
+        Effect::None
+    }
+
+    fn then_none(&mut self, f: impl FnOnce(&mut Self)) -> Effect {
+        f(self);
         Effect::None
     }
 

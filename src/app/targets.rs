@@ -24,7 +24,8 @@ impl AppState {
                 out
             }
             Tab::Backups => self.backup_selected.and_then(|i| self.backup_target(i)).into_iter().collect(),
-            Tab::Alerts | Tab::Replication | Tab::Logs => Vec::new(),
+            Tab::Alerts => self.alerts.selected_alert().map(Target::alert).into_iter().collect(),
+            Tab::Replication | Tab::Logs => Vec::new(),
         }
     }
 
@@ -40,6 +41,18 @@ impl AppState {
             }
             crate::config::actions::TargetKind::Backup => (0..self.config.backups.len())
                 .filter_map(|i| self.backup_target(i))
+                .find(|t| t.id == pinned.id),
+            crate::config::actions::TargetKind::Alert => match pinned.fields.get("fingerprint") {
+                Some(crate::ops::precondition::FieldValue::Text(fp)) => {
+                    self.alerts.queue.by_fingerprint(fp).map(Target::alert)
+                }
+                _ => None,
+            },
+            crate::config::actions::TargetKind::Silence => self
+                .alerts
+                .active_silences()
+                .into_iter()
+                .map(|(src, s)| Target::silence(src, s))
                 .find(|t| t.id == pinned.id),
             _ => None,
         };

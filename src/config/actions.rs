@@ -28,6 +28,8 @@ pub enum TargetKind {
     Backup,
     /// A log source.
     Log,
+    /// An Alertmanager silence.
+    Silence,
 }
 
 /// One `[[actions]]` entry.
@@ -90,6 +92,7 @@ impl TargetKind {
             TargetKind::Replica => "replica",
             TargetKind::Backup => "backup",
             TargetKind::Log => "log",
+            TargetKind::Silence => "silence",
         }
     }
 }

@@ -185,7 +185,7 @@ pub struct Keymap {
 }
 
 /// The built-in bindings; `config.example.toml` lists the same.
-const DEFAULT_BINDINGS: [(Action, &[&str]); 27] = [
+const DEFAULT_BINDINGS: [(Action, &[&str]); 28] = [
     (Action::Quit, &["q", "ctrl-c"]),
     (Action::Suspend, &["ctrl-z"]),
     (Action::Redraw, &["ctrl-l"]),
@@ -213,6 +213,7 @@ const DEFAULT_BINDINGS: [(Action, &[&str]); 27] = [
     (Action::CommandLine, &[":"]),
     (Action::ToggleArm, &["A"]),
     (Action::ToggleAudit, &["a"]),
+    (Action::ToggleQuiet, &["s"]),
 ];
 
 impl Default for Keymap {

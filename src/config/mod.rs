@@ -3,10 +3,12 @@
 //! carries the line and column of the value that caused it.
 
 pub mod actions;
+pub mod alerts;
 pub mod duration;
 mod error;
 pub mod keymap;
 pub mod paths;
+pub mod secret;
 pub mod sources;
 
 use std::path::{Path, PathBuf};
@@ -58,6 +60,11 @@ pub struct Config {
     /// Config-defined command actions.
     #[serde(deserialize_with = "unique_names")]
     pub actions: Vec<actions::ActionConfig>,
+    /// The Alerts tab: grouping and severity spellings.
+    pub alerts: alerts::AlertsConfig,
+    /// Local threshold rules: the built-in ones, replaced or extended by `[[rules]]`.
+    #[serde(deserialize_with = "alerts::rules")]
+    pub rules: Vec<alerts::RuleConfig>,
     /// Key bindings: the defaults with these entries replaced.
     pub keys: Keymap,
 }
@@ -78,6 +85,8 @@ impl Default for Config {
             maintenance: MaintenanceConfig::default(),
             guard: GuardConfig::default(),
             audit: AuditConfig::default(),
+            alerts: alerts::AlertsConfig::default(),
+            rules: alerts::builtin_rules(),
             keys: Keymap::default(),
         }
     }

@@ -11,7 +11,7 @@ use super::precondition::Condition;
 use crate::config::Config;
 use crate::config::actions::{ActionConfig, TargetKind};
 use crate::config::keymap::KeySpec;
-use crate::config::sources::BackupKind;
+use crate::config::sources::{BackupKind, HttpSource};
 
 /// One action as the pipeline sees it.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +36,8 @@ pub struct ActionDef {
     pub cooldown: Option<Duration>,
     /// A key that opens it directly.
     pub key: Option<KeySpec>,
+    /// The dialog asks for a comment, required whatever the tier (ack, silence).
+    pub needs_reason: bool,
     /// What it does.
     pub exec: Exec,
 }
@@ -51,6 +53,12 @@ pub enum Exec {
     MaintenanceOff(PathBuf),
     /// Copy the target's SQLite database with the online backup API, then verify it.
     SqliteBackup,
+    /// Acknowledge the target alert in opsdeck's store.
+    Ack,
+    /// Create a silence in an Alertmanager (the one that reported the alert, else the first).
+    Silence(Vec<HttpSource>),
+    /// Expire the target silence in its Alertmanager.
+    ExpireSilence(Vec<HttpSource>),
 }
 
 impl ActionDef {
@@ -67,6 +75,7 @@ impl ActionDef {
             cooldown: a.cooldown,
             // Checked when the config was parsed.
             key: a.key.as_ref().and_then(|k| k.get_ref().parse().ok()),
+            needs_reason: false,
             exec: Exec::Command(Box::new(a.clone())),
         }
     }
@@ -99,6 +108,7 @@ pub fn all(config: &Config) -> Vec<Arc<ActionDef>> {
             timeout: Duration::from_secs(10),
             cooldown: None,
             key: None,
+            needs_reason: false,
             exec: Exec::MaintenanceOn(flag.clone()),
         });
         out.push(ActionDef {
@@ -112,6 +122,7 @@ pub fn all(config: &Config) -> Vec<Arc<ActionDef>> {
             timeout: Duration::from_secs(10),
             cooldown: None,
             key: None,
+            needs_reason: false,
             exec: Exec::MaintenanceOff(flag.clone()),
         });
     }
@@ -128,11 +139,63 @@ pub fn all(config: &Config) -> Vec<Arc<ActionDef>> {
             timeout: Duration::from_secs(30 * 60),
             cooldown: Some(Duration::from_secs(60)),
             key: None,
+            needs_reason: false,
             exec: Exec::SqliteBackup,
         });
     }
+    out.extend(alert_actions(config));
     out.extend(config.actions.iter().map(ActionDef::from_config));
     out.into_iter().map(Arc::new).collect()
+}
+
+/// Ack, silence and expire: the Alerts tab's built-ins.
+fn alert_actions(config: &Config) -> Vec<ActionDef> {
+    let base = |name: &str, label: &str, applies_to, mutating, exec| ActionDef {
+        name: name.into(),
+        label: label.into(),
+        applies_to,
+        guard: Tier::Confirm,
+        preconditions: Vec::new(),
+        overridable: false,
+        mutating,
+        timeout: Duration::from_secs(30),
+        cooldown: None,
+        key: None,
+        needs_reason: true,
+        exec,
+    };
+    // Local and quiet: an ack changes nothing outside opsdeck, so it needs no arming.
+    let mut out = vec![ActionDef {
+        preconditions: condition("state != \"resolved\""),
+        ..base(
+            "ack",
+            "Acknowledge (local: quiet until it resolves or changes)",
+            TargetKind::Alert,
+            false,
+            Exec::Ack,
+        )
+    }];
+    if !config.alertmanager.is_empty() {
+        let ams = config.alertmanager.clone();
+        out.push(base(
+            "silence",
+            "Silence in Alertmanager",
+            TargetKind::Alert,
+            true,
+            Exec::Silence(ams.clone()),
+        ));
+        out.push(ActionDef {
+            needs_reason: false,
+            ..base(
+                "expire_silence",
+                "Expire this silence now",
+                TargetKind::Silence,
+                true,
+                Exec::ExpireSilence(ams),
+            )
+        });
+    }
+    out
 }
 
 #[cfg(test)]
@@ -141,12 +204,13 @@ mod tests {
 
     #[test]
     fn built_ins_follow_the_config() {
-        assert!(all(&Config::default()).is_empty());
+        let names = |c: &Config| all(c).iter().map(|d| d.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&Config::default()), ["ack"], "ack is always there");
         let mut c = Config::default();
         c.maintenance.flag_file = Some("/run/m.flag".into());
         let defs = all(&c);
         let names: Vec<&str> = defs.iter().map(|d| d.name.as_str()).collect();
-        assert_eq!(names, ["maintenance_on", "maintenance_off"]);
+        assert_eq!(names, ["maintenance_on", "maintenance_off", "ack"]);
         assert!(defs.iter().all(|d| d.preconditions.len() == 1), "built-in conditions parse");
     }
 }

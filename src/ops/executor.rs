@@ -50,6 +50,10 @@ pub struct Request {
     pub shown_preview: String,
     /// What the operator typed.
     pub confirmation: Confirmation,
+    /// The dialog's form fields.
+    pub form: std::collections::BTreeMap<String, String>,
+    /// The time the plan was prepared for when confirmed.
+    pub planned_at: jiff::Timestamp,
     /// The app's side of the guard's facts.
     pub session: SessionFacts,
     /// Who.
@@ -151,7 +155,12 @@ pub async fn send_trail(store: &Store, events: &mpsc::Sender<Update>) {
 
 async fn attempt(req: &Request, sinks: &Sinks) -> (Guard, Result<Outcome, String>, Option<i64>) {
     let def = &req.def;
-    let ctx = Context { who: req.operator.os_user.clone(), reason: req.confirmation.reason.clone() };
+    let ctx = Context {
+        who: req.operator.os_user.clone(),
+        reason: req.confirmation.reason.clone(),
+        form: req.form.clone(),
+        at: Some(req.planned_at),
+    };
 
     // What is true now, not what the screen showed.
     let (current, mut changed) = if req.session.backed_out {
@@ -244,7 +253,7 @@ async fn attempt(req: &Request, sinks: &Sinks) -> (Guard, Result<Outcome, String
             events.send(Event::Line { ticket, stream, line }).await;
         }
     });
-    let outcome = plan.execute(def.timeout, &req.cancel, &lines_tx).await;
+    let outcome = plan.execute(def.timeout, &req.cancel, &lines_tx, Some(store)).await;
     drop(lines_tx);
     let _ = forward.await;
     if let Err(e) = audit::finish(store, id, &outcome).await {

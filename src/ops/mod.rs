@@ -11,5 +11,6 @@ pub mod guard;
 pub mod plan;
 pub mod precondition;
 pub mod run;
+pub mod silence;
 pub mod sqlite_backup;
 pub mod target;

@@ -3,6 +3,7 @@
 //! and the audit row records; the plan is prepared again from the re-read
 //! target just before running, and a different preview aborts the action.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,9 @@ use tokio_util::sync::CancellationToken;
 use super::catalog::{ActionDef, Exec};
 use super::run::{self, Ending, Outcome, RunSpec, Stream};
 use super::target::Target;
+use crate::config::sources::HttpSource;
+use crate::sources::alertmanager::NewSilence;
+use crate::store::Store;
 
 /// What will happen, exactly.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,15 +41,37 @@ pub enum Plan {
         /// Where the timestamped copy goes.
         destination: PathBuf,
     },
+    /// Record an ack in the store.
+    Ack(crate::alerts::queue::Ack),
+    /// `POST /api/v2/silences` to an Alertmanager.
+    Silence {
+        /// The Alertmanager.
+        source: Box<HttpSource>,
+        /// The silence.
+        silence: NewSilence,
+    },
+    /// `DELETE /api/v2/silence/{id}` on an Alertmanager.
+    ExpireSilence {
+        /// The Alertmanager.
+        source: Box<HttpSource>,
+        /// The silence's id.
+        id: String,
+    },
 }
 
-/// Who and why, for plans that record it (the maintenance flag's note).
+/// Who, why, when and the form's values: what a plan is made from besides
+/// the action and the target. The dialog and the executor prepare with the
+/// same context, so the same plan comes out of both.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     /// The operator, as the audit trail names them.
     pub who: String,
-    /// The operator's reason, if given.
+    /// The operator's reason or comment, if given.
     pub reason: String,
+    /// The dialog's form fields (a silence's duration and matchers).
+    pub form: BTreeMap<String, String>,
+    /// The time the plan is for (a silence starts then); fixed at confirmation.
+    pub at: Option<jiff::Timestamp>,
 }
 
 /// Make `def` concrete for `target`.
@@ -86,6 +112,33 @@ pub fn prepare(def: &ActionDef, target: &Target, ctx: &Context) -> Result<Plan, 
                 destination: get("destination")?.into(),
             })
         }
+        Exec::Ack => Ok(Plan::Ack(crate::alerts::queue::Ack {
+            fingerprint: fields.get("fingerprint").cloned().ok_or("target has no fingerprint")?,
+            who: ctx.who.clone(),
+            at: ctx.at.unwrap_or_else(jiff::Timestamp::now),
+            comment: ctx.reason.trim().to_owned(),
+        })),
+        Exec::Silence(ams) => {
+            // The Alertmanager that reported the alert, else the first configured.
+            let seen = fields.get("seen_by").cloned().unwrap_or_default();
+            let source = ams
+                .iter()
+                .find(|am| seen.split(',').any(|s| s == am.name))
+                .or(ams.first())
+                .ok_or("no [[alertmanager]] is configured")?;
+            let at = ctx.at.unwrap_or_else(jiff::Timestamp::now);
+            let silence = super::silence::build(&ctx.form, &ctx.who, &ctx.reason, at)?;
+            Ok(Plan::Silence { source: Box::new(source.clone()), silence })
+        }
+        Exec::ExpireSilence(ams) => {
+            let name = fields.get("source").cloned().unwrap_or_default();
+            let source = ams
+                .iter()
+                .find(|am| am.name == name)
+                .ok_or_else(|| format!("no [[alertmanager]] named {name:?}"))?;
+            let id = fields.get("id").cloned().ok_or("target has no id")?;
+            Ok(Plan::ExpireSilence { source: Box::new(source.clone()), id })
+        }
     }
 }
 
@@ -118,6 +171,21 @@ impl Plan {
                 database.display(),
                 destination.display()
             ),
+            Plan::Ack(a) => format!(
+                "record in opsdeck's store: ack of alert {} by {}: {}",
+                a.fingerprint,
+                a.who,
+                quote(&a.comment)
+            ),
+            Plan::Silence { source, silence } => {
+                let body = crate::sources::alertmanager::silence_body(silence);
+                // Compact: the dialog wraps it, and it is exactly the bytes sent.
+                let json = serde_json::to_string(&body).unwrap_or_default();
+                format!("POST {}/api/v2/silences\n{json}", mask(source.url.trim_end_matches('/')))
+            }
+            Plan::ExpireSilence { source, id } => {
+                format!("DELETE {}/api/v2/silence/{id}", mask(source.url.trim_end_matches('/')))
+            }
         }
     }
 
@@ -127,6 +195,7 @@ impl Plan {
         timeout: Duration,
         cancel: &CancellationToken,
         lines: &mpsc::Sender<(Stream, String)>,
+        store: Option<&Store>,
     ) -> Outcome {
         let started = Instant::now();
         let say = |line: String| {
@@ -153,6 +222,42 @@ impl Plan {
                 let result = std::fs::remove_file(path)
                     .map(|()| format!("removed {}", path.display()))
                     .map_err(|e| format!("cannot remove {}: {e}", path.display()));
+                if let Ok(line) = &result {
+                    say(line.clone());
+                }
+                done(result)
+            }
+            Plan::Ack(a) => {
+                let result = match store {
+                    Some(store) => crate::alerts::history::ack(store, a)
+                        .await
+                        .map(|()| format!("acked {}", a.fingerprint)),
+                    None => Err("the state store is not open".to_owned()),
+                };
+                if let Ok(line) = &result {
+                    say(line.clone());
+                }
+                done(result)
+            }
+            Plan::Silence { source, silence } => {
+                let result = match crate::sources::http::Endpoint::connect(source).await {
+                    Ok(endpoint) => crate::sources::alertmanager::create_silence(&endpoint, silence)
+                        .await
+                        .map(|id| format!("created silence {id} in {}", source.name)),
+                    Err(e) => Err(e),
+                };
+                if let Ok(line) = &result {
+                    say(line.clone());
+                }
+                done(result)
+            }
+            Plan::ExpireSilence { source, id } => {
+                let result = match crate::sources::http::Endpoint::connect(source).await {
+                    Ok(endpoint) => crate::sources::alertmanager::expire_silence(&endpoint, id)
+                        .await
+                        .map(|()| format!("expired silence {id} in {}", source.name)),
+                    Err(e) => Err(e),
+                };
                 if let Ok(line) = &result {
                     say(line.clone());
                 }

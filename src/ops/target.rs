@@ -44,6 +44,9 @@ pub enum Probe {
         /// The database file.
         path: PathBuf,
     },
+    /// Known only from the app's own data (an alert, a silence): the dialog
+    /// re-finds it by identity on every update; the executor takes it as pinned.
+    AppData,
 }
 
 fn num(v: f64) -> FieldValue {
@@ -132,6 +135,45 @@ impl Target {
         }
     }
 
+    /// An alert in the queue: its identity is its fingerprint; its labels are fields too.
+    pub fn alert(a: &crate::alerts::model::Alert) -> Target {
+        let mut fields: BTreeMap<String, FieldValue> =
+            a.labels.iter().map(|(k, v)| (k.clone(), text(v))).collect();
+        fields.insert("fingerprint".into(), text(&a.fingerprint));
+        fields.insert("name".into(), text(&a.name));
+        fields.insert("severity".into(), text(a.severity.as_str()));
+        fields.insert("state".into(), text(a.state.as_str()));
+        fields.insert("source".into(), text(&a.source));
+        fields.insert("seen_by".into(), text(&a.seen_by.join(",")));
+        Target {
+            kind: TargetKind::Alert,
+            id: format!("alert:{}", a.fingerprint),
+            name: a.name.clone(),
+            fields,
+            probe: Probe::AppData,
+        }
+    }
+
+    /// An Alertmanager silence.
+    pub fn silence(source: &str, s: &crate::sources::Silence) -> Target {
+        let matchers: Vec<String> = s.matchers.iter().map(crate::ops::silence::matcher_text).collect();
+        let fields = BTreeMap::from([
+            ("id".to_owned(), text(&s.id)),
+            ("source".to_owned(), text(source)),
+            ("created_by".to_owned(), text(&s.created_by)),
+            ("comment".to_owned(), text(&s.comment)),
+            ("matchers".to_owned(), text(&matchers.join(" "))),
+            ("ends_at".to_owned(), text(&s.ends_at.map(|t| t.to_string()).unwrap_or_default())),
+        ]);
+        Target {
+            kind: TargetKind::Silence,
+            id: format!("silence:{source}:{}", s.id),
+            name: s.id.chars().take(8).collect(),
+            fields,
+            probe: Probe::AppData,
+        }
+    }
+
     /// The fields as placeholder text: strings unquoted, numbers as written.
     pub fn placeholders(&self) -> BTreeMap<String, String> {
         self.fields
@@ -202,6 +244,7 @@ impl Target {
                 fresh.name = name;
                 Ok(Some(fresh))
             }
+            Probe::AppData => Ok(Some(fresh)),
             Probe::SqliteDatabase { path } => match std::fs::metadata(path) {
                 Ok(m) => {
                     fresh.fields.insert("exists".into(), FieldValue::Bool(true));

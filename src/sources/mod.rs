@@ -3,14 +3,24 @@
 //! Every update says which source it came from and whether the poll worked,
 //! so health (last success, last error) is kept in one place for all of them.
 
+pub mod alertmanager;
 pub mod health;
+pub mod http;
 pub mod maintenance;
 pub mod node;
+pub mod prometheus;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::alerts::model::{Alert, SourceKind};
+use crate::config::Config;
 use crate::model::metrics::NodeSample;
 use crate::store::StoreInfo;
+
+pub use alertmanager::Silence;
 
 pub use health::{HealthStatus, SourceHealth};
 
@@ -27,6 +37,62 @@ pub enum Payload {
     Action(crate::ops::executor::Event),
     /// The newest rows of the audit trail.
     Audit(Vec<crate::ops::audit::AuditRow>),
+    /// Everything an Alertmanager or Prometheus holds now (a whole snapshot, not a diff).
+    Alerts(AlertBatch),
+    /// The open acks, as the store holds them.
+    Acks(Vec<crate::alerts::queue::Ack>),
+    /// An alert's stored timeline: its fingerprint and its events.
+    Timeline(String, Vec<crate::alerts::history::Event>),
+}
+
+/// One poll of an alert source: all its current alerts (and silences).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertBatch {
+    /// The configured name of the source.
+    pub source_name: String,
+    /// Alertmanager or Prometheus.
+    pub kind: SourceKind,
+    /// Every alert it holds, silenced and inhibited ones included.
+    pub alerts: Vec<Alert>,
+    /// Its silences, expired ones included while it keeps them (Alertmanager only).
+    pub silences: Vec<Silence>,
+    /// Warnings the server attached to a good answer (Prometheus), shown beside its health.
+    pub warnings: Vec<String>,
+}
+
+/// A source the app should keep health for: the name its updates carry and
+/// how often it polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Spawned {
+    /// `Update::source` of its updates.
+    pub name: &'static str,
+    /// Its kind.
+    pub kind: SourceKind,
+    /// Its poll interval while healthy.
+    pub period: Duration,
+}
+
+/// Start one poller task per configured Alertmanager and Prometheus. Each has
+/// its own client and timeout, so one hung server never delays another.
+pub fn spawn_all(config: &Config, tx: &mpsc::Sender<Update>, cancel: &CancellationToken) -> Vec<Spawned> {
+    let am = config.alertmanager.iter().map(|s| Spawned {
+        name: alertmanager::spawn(s.clone(), tx.clone(), cancel.clone()),
+        kind: SourceKind::Alertmanager,
+        period: s.interval,
+    });
+    let prom = config.prometheus.iter().map(|s| Spawned {
+        name: prometheus::spawn(s.clone(), tx.clone(), cancel.clone()),
+        kind: SourceKind::Prometheus,
+        period: s.interval,
+    });
+    am.chain(prom).collect()
+}
+
+/// A configured source's name as the `&'static str` that `Update::source` and
+/// the health list use. Leaked once per source when its poller starts: the
+/// config is read once per run, so this is bounded.
+pub fn leak_name(name: &str) -> &'static str {
+    Box::leak(name.to_owned().into_boxed_str())
 }
 
 /// One poll's outcome.

@@ -60,6 +60,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
             frame.render_widget(Paragraph::new(text).style(theme.status_bar), row);
         }
         Some(Modal::Audit { .. }) => super::audit::render(frame, area, state),
+        Some(Modal::Silences { selected }) => silences(frame, area, state, selected.as_deref()),
         None => {}
     }
 }
@@ -188,8 +189,28 @@ fn questions(state: &AppState, d: &Dialog) -> Vec<Line<'static>> {
         ));
         out.push(field("name", &d.name, d.focus == Field::Name));
     }
+    for (i, (key, value)) in d.form.iter().enumerate() {
+        out.push(field(key, value, d.focus == Field::Form(i)));
+        if key == crate::ops::silence::DURATION {
+            out.push(Line::styled("            ←/→ cycles 1h 4h 1d, or type one (e.g. 90m)", theme.muted));
+        }
+        if key == crate::ops::silence::MATCHERS {
+            let line = match crate::ops::silence::parse_matchers(value) {
+                Ok(ms) => {
+                    let n = crate::ops::silence::would_silence(&ms, state.alerts.queue.iter());
+                    Line::styled(
+                        format!("            would silence {n} alert(s) in the queue now"),
+                        theme.accent,
+                    )
+                }
+                Err(e) => Line::styled(format!("            {e}"), theme.critical),
+            };
+            out.push(line);
+        }
+    }
     if d.wants_reason() {
-        out.push(field("reason", &d.reason, d.focus == Field::Reason || !d.wants_name()));
+        let label = if d.def.needs_reason { "comment" } else { "reason" };
+        out.push(field(label, &d.reason, d.focus == Field::Reason));
     }
     let hint = match (d.def.guard, d.wants_reason()) {
         (Tier::Confirm, false) => Line::from(vec![
@@ -243,6 +264,42 @@ fn run_view(frame: &mut Frame, area: Rect, state: &AppState, run: &Run) {
         lines.push(Line::styled("its process group was killed at the timeout", theme.critical));
     }
     let title = format!(" {} on {} — Esc closes ", run.def.name, run.target.label());
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(pane(title, theme)), area);
+}
+
+fn silences(frame: &mut Frame, area: Rect, state: &AppState, selected: Option<&str>) {
+    let theme = &state.theme;
+    let list = state.alerts.active_silences();
+    let mut lines = Vec::new();
+    if list.is_empty() {
+        lines.push(Line::styled(" No active silences.", theme.muted));
+    }
+    for (src, s) in &list {
+        let id = crate::ops::target::Target::silence(src, s).id;
+        let style = if selected == Some(id.as_str()) { theme.selection } else { theme.text };
+        let ends = s.ends_at.map_or_else(
+            || "—".to_owned(),
+            |t| {
+                format::age(std::time::Duration::from_secs(
+                    t.as_second().saturating_sub(state.wall.as_second()).max(0).unsigned_abs(),
+                ))
+            },
+        );
+        let matchers: Vec<String> = s.matchers.iter().map(crate::ops::silence::matcher_text).collect();
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(" {:<8} {:<8} ends in {:>5}  ", s.id.chars().take(8).collect::<String>(), src, ends),
+                style,
+            ),
+            Span::styled(format!("{}  ", format::inert(&matchers.join(" "))), style),
+            Span::styled(
+                format!("{}: {}", format::inert(&s.created_by), format::inert(&s.comment)),
+                theme.muted,
+            ),
+        ]));
+    }
+    let title = " Silences — x or Enter expires the highlighted one, Esc closes ";
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(pane(title, theme)), area);
 }

@@ -10,6 +10,7 @@
 //! ```
 
 pub mod actions;
+pub mod alerts;
 pub mod audit;
 pub mod empty;
 pub mod format;
@@ -102,6 +103,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
     tabs::render(frame, tab_bar, state);
     match state.tab {
         Tab::Metrics => metrics::render(frame, body, state),
+        Tab::Alerts => alerts::render(frame, body, state),
         other => empty::render(frame, body, state, other),
     }
     status::render(frame, status_bar, state);

@@ -30,6 +30,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         let n = state.pipeline.unknown_outcomes;
         left.push(Span::styled(format!(" ⚠ {n} outcome unknown "), theme.warning));
     }
+    let alerts = state.alerts.queue.counts();
+    if alerts.critical + alerts.warning > 0 {
+        left.push(Span::styled(" alerts", theme.muted));
+        if alerts.critical > 0 {
+            left.push(Span::styled(format!(" ✗{}", alerts.critical), theme.critical));
+        }
+        if alerts.warning > 0 {
+            left.push(Span::styled(format!(" ⚠{}", alerts.warning), theme.warning));
+        }
+    }
     if let Some(MaintenanceState::On { note }) = &state.maintenance {
         let text = if note.is_empty() {
             " MAINTENANCE ".to_owned()

@@ -44,8 +44,21 @@ fn badge(state: &AppState, tab: Tab) -> Option<(String, Style)> {
                 Level::Critical => (format!("⚠{count}"), state.theme.critical),
             })
         }
-        // Tabs 2–5 get their badges with their sources.
-        Tab::Alerts | Tab::Replication | Tab::Backups | Tab::Logs => None,
+        Tab::Alerts => {
+            let c = state.alerts.queue.counts();
+            let flashing = state.alerts.flash_until.is_some_and(|t| state.now < t);
+            let flash =
+                |s: Style| if flashing { s.add_modifier(ratatui::style::Modifier::REVERSED) } else { s };
+            Some(if c.critical > 0 {
+                (format!("✗{}", c.critical), flash(state.theme.critical))
+            } else if c.warning > 0 {
+                (format!("⚠{}", c.warning), state.theme.warning)
+            } else {
+                ("✓".to_owned(), state.theme.ok)
+            })
+        }
+        // Tabs 3–5 get their badges with their sources.
+        Tab::Replication | Tab::Backups | Tab::Logs => None,
     }
 }
 

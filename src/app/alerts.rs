@@ -1,0 +1,264 @@
+//! The Alerts tab's state: the queue fed by the local rules and the alert
+//! sources, what the operator filters, collapses and selects (pinned by
+//! fingerprint, never by row), the silences, the selected alert's timeline,
+//! and the history the loop must persist.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use crate::alerts::history::Event;
+use crate::alerts::matcher::Filter;
+use crate::alerts::queue::{Ack, Queue, Row, Transition, View};
+use crate::alerts::rules::{RuleEngine, node_samples};
+use crate::config::Config;
+use crate::model::metrics::NodeSample;
+use crate::sources::{AlertBatch, Silence};
+
+/// Name of the local rule engine as a source.
+pub const LOCAL: &str = "local";
+
+/// History kept for the loop while the store is not open yet.
+const PENDING_HISTORY_MAX: usize = 10_000;
+
+/// What the selection follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selected {
+    /// A group header, by key.
+    Group(String),
+    /// An alert, by fingerprint.
+    Alert(String),
+}
+
+/// The Alerts tab.
+#[derive(Debug)]
+pub struct AlertsPane {
+    /// Every alert, deduplicated, sorted, grouped.
+    pub queue: Queue,
+    rules: RuleEngine,
+    /// The filter as typed.
+    pub filter_text: String,
+    filter: Filter,
+    /// Why the typed filter does not parse (the last good one stays applied).
+    pub filter_error: Option<String>,
+    /// Typing into the filter.
+    pub editing_filter: bool,
+    /// Show acked, silenced and inhibited alerts.
+    pub show_quiet: bool,
+    collapsed: HashSet<String>,
+    /// The rows drawn, rebuilt when the queue or the filter changes.
+    pub view: View,
+    /// The selection, if the operator made one.
+    pub selected: Option<Selected>,
+    /// Each Alertmanager's silences.
+    pub silences: HashMap<String, Vec<Silence>>,
+    /// The selected alert's stored timeline, and whose it is.
+    pub timeline: (String, Vec<Event>),
+    /// Until when the tab title flashes for a new critical alert.
+    pub flash_until: Option<Instant>,
+    /// Ring the terminal bell on the next frame.
+    pub ring: bool,
+    /// Transitions not yet written to the store.
+    pub history_outbox: Vec<Transition>,
+    /// Acks whose alerts resolved or changed, to clear in the store.
+    pub acks_to_clear: Vec<String>,
+    timeline_requested: Option<String>,
+    /// The store's acks changed (an ack ran): read them again.
+    pub reload_acks: bool,
+}
+
+impl AlertsPane {
+    /// An empty pane for this config.
+    pub fn new(config: &Config) -> AlertsPane {
+        let queue = Queue::from_config(&config.alerts);
+        let filter = Filter::parse("").unwrap_or_default();
+        AlertsPane {
+            view: queue.view(&filter, false, &HashSet::new()),
+            queue,
+            rules: RuleEngine::new(&config.rules),
+            filter_text: String::new(),
+            filter,
+            filter_error: None,
+            editing_filter: false,
+            show_quiet: false,
+            collapsed: HashSet::new(),
+            selected: None,
+            silences: HashMap::new(),
+            timeline: (String::new(), Vec::new()),
+            flash_until: None,
+            ring: false,
+            history_outbox: Vec::new(),
+            acks_to_clear: Vec::new(),
+            timeline_requested: None,
+            reload_acks: false,
+        }
+    }
+
+    /// Evaluate the local rules on a new sample of this node.
+    pub fn on_node_sample(&mut self, host: &str, sample: &NodeSample, now: Instant, bell: bool) {
+        let alerts = self.rules.evaluate(jiff::Timestamp::now(), &node_samples(host, sample));
+        let transitions = self.queue.replace_source(LOCAL, alerts);
+        self.absorb(transitions, now, bell);
+    }
+
+    /// Take a poll of an Alertmanager or Prometheus.
+    pub fn on_batch(&mut self, batch: AlertBatch, now: Instant, bell: bool) {
+        if batch.kind == crate::alerts::model::SourceKind::Alertmanager {
+            self.silences.insert(batch.source_name.clone(), batch.silences);
+        }
+        let transitions = self.queue.replace_source(&batch.source_name, batch.alerts);
+        self.absorb(transitions, now, bell);
+    }
+
+    /// The acks as the store holds them.
+    pub fn on_acks(&mut self, acks: Vec<Ack>, now: Instant) {
+        let transitions = self.queue.set_acks(acks);
+        self.absorb(transitions, now, false);
+    }
+
+    fn absorb(&mut self, transitions: Vec<Transition>, now: Instant, bell: bool) {
+        if transitions.iter().any(Transition::is_new_critical) {
+            self.flash_until = Some(now + Duration::from_secs(5));
+            self.ring |= bell;
+        }
+        self.history_outbox.extend(transitions);
+        if self.history_outbox.len() > PENDING_HISTORY_MAX {
+            let excess = self.history_outbox.len() - PENDING_HISTORY_MAX;
+            self.history_outbox.drain(..excess);
+        }
+        for fp in self.queue.stale_acks() {
+            if !self.acks_to_clear.contains(&fp) {
+                self.acks_to_clear.push(fp);
+            }
+        }
+        self.rebuild();
+    }
+
+    /// Recompute the rows after the queue, the filter or a toggle changed.
+    pub fn rebuild(&mut self) {
+        self.view = self.queue.view(&self.filter, self.show_quiet, &self.collapsed);
+    }
+
+    /// Set the filter text; a text that does not parse keeps the last good filter.
+    pub fn set_filter(&mut self, text: String) {
+        match Filter::parse(&text) {
+            Ok(f) => {
+                self.filter = f;
+                self.filter_error = None;
+            }
+            Err(e) => self.filter_error = Some(e.to_string()),
+        }
+        self.filter_text = text;
+        self.rebuild();
+    }
+
+    /// The row the selection is on now, if it is shown.
+    pub fn selected_row(&self) -> Option<usize> {
+        let sel = self.selected.as_ref()?;
+        self.view.rows.iter().position(|r| match (r, sel) {
+            (Row::Group { key, .. }, Selected::Group(k)) => key == k,
+            (Row::Alert { index }, Selected::Alert(fp)) => {
+                self.queue.get(*index).is_some_and(|a| &a.fingerprint == fp)
+            }
+            _ => false,
+        })
+    }
+
+    fn select_row(&mut self, row: usize) {
+        self.selected = self.view.rows.get(row).map(|r| match r {
+            Row::Group { key, .. } => Selected::Group(key.clone()),
+            Row::Alert { index } => {
+                Selected::Alert(self.queue.get(*index).map(|a| a.fingerprint.clone()).unwrap_or_default())
+            }
+        });
+    }
+
+    /// Move the selection by `delta` rows; the first move selects the top row.
+    pub fn move_by(&mut self, delta: isize) {
+        let n = self.view.rows.len();
+        if n == 0 {
+            return;
+        }
+        let to = match self.selected_row() {
+            Some(at) => at.saturating_add_signed(delta).min(n - 1),
+            None => 0,
+        };
+        self.select_row(to);
+    }
+
+    /// Jump to the first or last row.
+    pub fn jump(&mut self, to_end: bool) {
+        let n = self.view.rows.len();
+        if n > 0 {
+            self.select_row(if to_end { n - 1 } else { 0 });
+        }
+    }
+
+    /// Enter on a group header collapses or expands it.
+    pub fn toggle_group(&mut self) -> bool {
+        let Some(Selected::Group(key)) = &self.selected else { return false };
+        if !self.collapsed.remove(key) {
+            self.collapsed.insert(key.clone());
+        }
+        self.rebuild();
+        true
+    }
+
+    /// Show or hide the quiet section.
+    pub fn toggle_quiet(&mut self) {
+        self.show_quiet = !self.show_quiet;
+        self.rebuild();
+    }
+
+    /// The selected alert's fingerprint.
+    pub fn selected_alert(&self) -> Option<&crate::alerts::model::Alert> {
+        match &self.selected {
+            Some(Selected::Alert(fp)) => self.queue.by_fingerprint(fp),
+            _ => None,
+        }
+    }
+
+    /// The history to write, each transition with the alert's summary now.
+    pub fn take_history(&mut self) -> Vec<(Transition, Option<String>)> {
+        let out: Vec<_> = self
+            .history_outbox
+            .drain(..)
+            .map(|t| {
+                let summary = self.queue.by_fingerprint(&t.fingerprint).map(|a| a.headline().to_owned());
+                (t, summary)
+            })
+            .collect();
+        if out
+            .iter()
+            .any(|(t, _)| matches!(&self.selected, Some(Selected::Alert(fp)) if fp == &t.fingerprint))
+        {
+            self.timeline_requested = None; // its timeline grew: read it again
+        }
+        out
+    }
+
+    /// The fingerprint whose timeline the details pane needs read, once per selection.
+    pub fn take_timeline_request(&mut self) -> Option<String> {
+        let fp = match &self.selected {
+            Some(Selected::Alert(fp)) => fp.clone(),
+            _ => return None,
+        };
+        if self.timeline_requested.as_ref() == Some(&fp) {
+            return None;
+        }
+        self.timeline_requested = Some(fp.clone());
+        Some(fp)
+    }
+
+    /// Active (and pending) silences of every Alertmanager, newest end last.
+    pub fn active_silences(&self) -> Vec<(&str, &Silence)> {
+        use crate::sources::alertmanager::SilenceState;
+        let mut out: Vec<(&str, &Silence)> = self
+            .silences
+            .iter()
+            .flat_map(|(src, list)| list.iter().map(move |s| (src.as_str(), s)))
+            .filter(|(_, s)| matches!(s.state, SilenceState::Active | SilenceState::Pending))
+            .collect();
+        out.sort_by(|a, b| a.1.ends_at.cmp(&b.1.ends_at).then(a.1.id.cmp(&b.1.id)));
+        out
+    }
+}
