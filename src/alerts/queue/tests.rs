@@ -140,9 +140,9 @@ fn an_alert_moving_between_sources_does_not_flap() {
 fn unchanged_alerts_are_shared_not_copied() {
     let mut q = queue();
     q.replace_source_at("prom", vec![prom("A", &[], Firing, 0)], t(0));
-    let before = Arc::clone(&q.order[0]);
+    let before = Arc::clone(&q.slots[0].alert);
     q.replace_source_at("prom", vec![prom("A", &[], Firing, 0)], t(1));
-    assert!(Arc::ptr_eq(&before, &q.order[0]));
+    assert!(Arc::ptr_eq(&before, &q.slots[0].alert));
 }
 
 #[test]

@@ -2,10 +2,10 @@
 //! once per change of the queue; a view only filters them, holding indices,
 //! so filtering a 10,000-alert queue copies no alert.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashSet;
 
-use super::{Counts, Queue};
+use super::merge::FpMap;
+use super::{Counts, Queue, Slot};
 use crate::alerts::matcher::Filter;
 use crate::alerts::model::{Alert, AlertState, Severity};
 
@@ -95,55 +95,67 @@ pub(super) struct Group {
     pending: usize,
 }
 
-/// The queue's order: severity, then state (firing before pending, then
-/// acked, silenced, inhibited), then oldest first (unknown start last), then
-/// fingerprint (`key` orders as the hex string does), so equal alerts never
-/// swap places between polls.
-pub(super) fn sort_key(a: &Alert, key: u64) -> (Severity, AlertState, i128, u64) {
-    (a.severity, a.state, a.starts_at.map_or(i128::MAX, |t| t.as_nanosecond()), key)
+/// What rows sort by, cached per row: severity, then state (firing before
+/// pending, then acked, silenced, inhibited), then oldest first (unknown
+/// start last); ties break on the fingerprint key (which orders as the hex
+/// string does), so equal alerts never swap places between polls.
+pub(super) type SortKey = (Severity, AlertState, i128);
+
+pub(super) fn sort_key(a: &Alert) -> SortKey {
+    (a.severity, a.state, a.starts_at.map_or(i128::MAX, |t| t.as_nanosecond()))
 }
 
-/// Groups of the sorted alerts: active groups, then quiet ones. Walking the
-/// sorted list makes each group's first member its worst alert, and orders
-/// groups by it.
-pub(super) fn group(order: &[Arc<Alert>], group_by: &[String]) -> (Vec<Group>, Counts) {
+/// A group's identity: FNV-1a over its label values, each followed by 0xff,
+/// the way a fingerprint hashes a label set (a collision would need two
+/// groups whose 64-bit hashes agree, as two alerts' fingerprints would).
+pub(super) fn group_hash(a: &Alert, group_by: &[String]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for l in group_by {
+        let v = a.labels.get(l).map_or("", String::as_str);
+        for b in v.bytes().chain([0xff]) {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    h
+}
+
+/// Groups of the sorted rows: active groups, then quiet ones. Walking the
+/// sorted rows makes each group's first member its worst alert, and orders
+/// groups by it. Only the cached keys are read, and a new group's first
+/// alert for its label values.
+pub(super) fn group(slots: &[Slot], group_by: &[String]) -> (Vec<Group>, Counts) {
     let mut counts = Counts::default();
     let mut active: Vec<Group> = Vec::new();
     let mut quiet: Vec<Group> = Vec::new();
-    let mut index: [HashMap<Vec<&str>, usize>; 2] = [HashMap::new(), HashMap::new()];
-    // One probe buffer, so a known group costs no allocation.
-    let mut probe: Vec<&str> = Vec::with_capacity(group_by.len());
-    for (i, a) in order.iter().enumerate() {
-        counts.add(a);
-        probe.clear();
-        probe.extend(group_by.iter().map(|l| a.labels.get(l).map_or("", String::as_str)));
-        let is_quiet = a.state.is_quiet();
+    let mut by_hash: [FpMap<usize>; 2] = Default::default();
+    for (i, s) in slots.iter().enumerate() {
+        let (severity, state, _) = s.sort;
+        counts.add(severity, state);
+        let is_quiet = state.is_quiet();
         let (groups, lookup) =
-            if is_quiet { (&mut quiet, &mut index[1]) } else { (&mut active, &mut index[0]) };
-        let g = match lookup.get(probe.as_slice()) {
-            Some(&g) => g,
-            None => {
-                lookup.insert(probe.clone(), groups.len());
-                groups.push(Group::new(group_by, &probe, is_quiet));
-                groups.len() - 1
-            }
-        };
+            if is_quiet { (&mut quiet, &mut by_hash[1]) } else { (&mut active, &mut by_hash[0]) };
+        let g = *lookup.entry(s.group).or_insert_with(|| {
+            groups.push(Group::new(group_by, &s.alert, is_quiet));
+            groups.len() - 1
+        });
         let group = &mut groups[g];
         group.members.push(i);
-        group.counts.add(a.severity);
-        group.pending += usize::from(a.state == AlertState::Pending);
+        group.counts.add(severity);
+        group.pending += usize::from(state == AlertState::Pending);
     }
     active.append(&mut quiet);
     (active, counts)
 }
 
 impl Group {
-    fn new(group_by: &[String], values: &[&str], quiet: bool) -> Group {
-        let pairs: Vec<String> = group_by.iter().zip(values).map(|(l, v)| format!("{l}={v:?}")).collect();
+    fn new(group_by: &[String], first: &Alert, quiet: bool) -> Group {
+        let values: Vec<&str> =
+            group_by.iter().map(|l| first.labels.get(l).map_or("", String::as_str)).collect();
+        let pairs: Vec<String> = group_by.iter().zip(&values).map(|(l, v)| format!("{l}={v:?}")).collect();
         let key = format!("{}{{{}}}", if quiet { "quiet:" } else { "" }, pairs.join(","));
         let shown: Vec<String> = group_by
             .iter()
-            .zip(values)
+            .zip(&values)
             .map(|(l, v)| if v.is_empty() { format!("(no {l})") } else { (*v).to_owned() })
             .collect();
         let label = if shown.is_empty() { "all alerts".to_owned() } else { shown.join(" · ") };
@@ -158,7 +170,7 @@ impl Queue {
     /// alerts, their counts count those, and groups left empty are omitted.
     pub fn view(&self, filter: &Filter, show_quiet: bool, collapsed: &HashSet<String>) -> View {
         let mut view =
-            View { rows: Vec::with_capacity(self.order.len() + self.groups.len()), ..View::default() };
+            View { rows: Vec::with_capacity(self.slots.len() + self.groups.len()), ..View::default() };
         let mut shown: Vec<usize> = Vec::new();
         let mut scratch = String::new();
         for g in &self.groups {
@@ -167,13 +179,18 @@ impl Queue {
             } else {
                 shown.clear();
                 shown.extend(
-                    g.members.iter().copied().filter(|&i| filter.matches_with(&self.order[i], &mut scratch)),
+                    g.members
+                        .iter()
+                        .copied()
+                        .filter(|&i| filter.matches_with(&self.slots[i].alert, &mut scratch)),
                 );
                 let mut counts = SeverityCounts::default();
+                let mut pending = 0;
                 for &i in &shown {
-                    counts.add(self.order[i].severity);
+                    let (severity, state, _) = self.slots[i].sort;
+                    counts.add(severity);
+                    pending += usize::from(state == AlertState::Pending);
                 }
-                let pending = shown.iter().filter(|&&i| self.order[i].state == AlertState::Pending).count();
                 (counts, pending)
             };
             if counts.total() == 0 {
