@@ -5,6 +5,9 @@
 //! - `ingest_dedup_group_view`: a fresh queue takes both sources' lists and
 //!   builds the unfiltered view, the cost of the first poll (target ≤ 10 ms);
 //! - `repoll_unchanged`: both sources re-send the same lists, the steady state;
+//! - `one_change_resort_regroup_x2`: one alert changes (acked, then not), twice;
+//! - `floor_10k_transition_clones`: calibration, the bare cost of the owned
+//!   data in a first poll's 10,000 `Transition`s on this machine;
 //! - `view_matcher_filter` / `view_text_filter`: a view with a filter.
 
 use std::collections::{BTreeMap, HashSet};
@@ -14,7 +17,7 @@ use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use jiff::Timestamp;
 use opsdeck::alerts::matcher::Filter;
 use opsdeck::alerts::model::{Alert, AlertState, Severity, SourceKind, fingerprint};
-use opsdeck::alerts::queue::Queue;
+use opsdeck::alerts::queue::{Ack, Queue};
 use opsdeck::alerts::severity::SeverityMap;
 
 const ALERTS: usize = 10_000;
@@ -112,6 +115,32 @@ fn bench_queue(c: &mut Criterion) {
                 assert!(q.replace_source("am", am).is_empty());
                 assert!(q.replace_source("prom", prom).is_empty());
                 black_box(q.view(&empty, true, &none).rows.len())
+            },
+            BatchSize::LargeInput,
+        )
+    });
+
+    // A change to one alert (an ack set, then cleared): merge it, re-sort
+    // and regroup 10,000 rows from their cached keys.
+    let fp = q.alert(ALERTS / 2).fingerprint.clone();
+    let ack = Ack { fingerprint: fp, who: "bench".into(), at: Timestamp::now(), comment: String::new() };
+    c.bench_function("one_change_resort_regroup_x2", |b| {
+        b.iter(|| {
+            assert_eq!(q.set_acks(vec![ack.clone()]).len(), 1);
+            assert_eq!(q.set_acks(vec![]).len(), 1);
+        })
+    });
+
+    // Calibration, not queue work: what the 10,000 `Transition`s of a first
+    // poll cost to build at all on this machine (owned fingerprint, name and
+    // label set each, as the timeline needs them).
+    c.bench_function("floor_10k_transition_clones", |b| {
+        b.iter_batched(
+            || (),
+            |()| {
+                q.iter()
+                    .map(|a| (a.fingerprint.clone(), a.name.clone(), a.labels.clone()))
+                    .collect::<Vec<_>>()
             },
             BatchSize::LargeInput,
         )
