@@ -93,25 +93,39 @@ fn config_init(path: Option<&Path>, force: bool) -> ExitCode {
     }
 }
 
-fn audit(since: Option<Duration>, json: bool, limit: u32) -> ExitCode {
+/// Open the state store for a CLI command and run `query` on it. `Ok(None)`
+/// when there is no store yet (`missing` says what that means to the reader);
+/// `Err` is the exit code after the error was printed.
+fn query_store<T, F, Fut>(missing: &str, query: F) -> Result<Option<T>, ExitCode>
+where
+    F: FnOnce(opsdeck::store::Store) -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
     let Some(path) = opsdeck::store::default_path() else {
-        return fail("no data directory for this user");
+        return Err(fail("no data directory for this user"));
     };
     if !path.exists() {
-        eprintln!("opsdeck: no state store at {} yet: nothing has been audited", path.display());
-        return ExitCode::SUCCESS;
+        eprintln!("opsdeck: no state store at {} yet: {missing}", path.display());
+        return Ok(None);
     }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
-    };
-    let rows = runtime.block_on(async {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| fail(&format!("cannot start the async runtime: {e}")))?;
+    let result = runtime.block_on(async {
         let store = opsdeck::store::Store::open(&path).await?;
-        opsdeck::ops::audit::recent(&store, since, limit).await
+        query(store).await
     });
-    let rows = match rows {
-        Ok(rows) => rows,
-        Err(e) => return fail(&e),
+    result.map(Some).map_err(|e| fail(&e))
+}
+
+fn audit(since: Option<Duration>, json: bool, limit: u32) -> ExitCode {
+    let query =
+        |store: opsdeck::store::Store| async move { opsdeck::ops::audit::recent(&store, since, limit).await };
+    let rows = match query_store("nothing has been audited", query) {
+        Ok(Some(rows)) => rows,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(code) => return code,
     };
     for row in &rows {
         // An unfinished confirmed row is "running in another opsdeck" while the
@@ -132,24 +146,12 @@ fn audit(since: Option<Duration>, json: bool, limit: u32) -> ExitCode {
 }
 
 fn alerts(since: Duration, json: bool, markdown: bool) -> ExitCode {
-    let Some(path) = opsdeck::store::default_path() else {
-        return fail("no data directory for this user");
-    };
-    if !path.exists() {
-        eprintln!("opsdeck: no state store at {} yet: no alert history", path.display());
-        return ExitCode::SUCCESS;
-    }
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
-    };
-    let events = runtime.block_on(async {
-        let store = opsdeck::store::Store::open(&path).await?;
-        opsdeck::alerts::history::since(&store, since).await
-    });
-    let events = match events {
-        Ok(e) => e,
-        Err(e) => return fail(&e),
+    let query =
+        |store: opsdeck::store::Store| async move { opsdeck::alerts::history::since(&store, since).await };
+    let events = match query_store("no alert history", query) {
+        Ok(Some(events)) => events,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(code) => return code,
     };
     if markdown {
         print!("{}", opsdeck::alerts::history::markdown(&events));
