@@ -6,8 +6,6 @@
 //!   builds the unfiltered view, the cost of the first poll (target ≤ 10 ms);
 //! - `repoll_unchanged`: both sources re-send the same lists, the steady state;
 //! - `one_change_resort_regroup_x2`: one alert changes (acked, then not), twice;
-//! - `floor_10k_transition_clones`: calibration, the bare cost of the owned
-//!   data in a first poll's 10,000 `Transition`s on this machine;
 //! - `view_matcher_filter` / `view_text_filter`: a view with a filter.
 
 use std::collections::{BTreeMap, HashSet};
@@ -129,21 +127,6 @@ fn bench_queue(c: &mut Criterion) {
             assert_eq!(q.set_acks(vec![ack.clone()]).len(), 1);
             assert_eq!(q.set_acks(vec![]).len(), 1);
         })
-    });
-
-    // Calibration, not queue work: what the 10,000 `Transition`s of a first
-    // poll cost to build at all on this machine (owned fingerprint, name and
-    // label set each, as the timeline needs them).
-    c.bench_function("floor_10k_transition_clones", |b| {
-        b.iter_batched(
-            || (),
-            |()| {
-                q.iter()
-                    .map(|a| (a.fingerprint.clone(), a.name.clone(), a.labels.clone()))
-                    .collect::<Vec<_>>()
-            },
-            BatchSize::LargeInput,
-        )
     });
 
     let matchers = Filter::parse(r#"team=db instance=~"node-00[0-4].*""#).expect("filter");

@@ -32,26 +32,27 @@ pub struct Event {
     pub summary: Option<String>,
 }
 
-/// Store a batch of transitions (each with the alert's summary then) in one transaction.
-pub async fn record(store: &Store, transitions: &[(Transition, Option<String>)]) -> Result<(), String> {
+/// Store a batch of transitions in one transaction.
+pub async fn record(store: &Store, transitions: &[Transition]) -> Result<(), String> {
     if transitions.is_empty() {
         return Ok(());
     }
     let mut tx = store.pool().begin().await.map_err(|e| format!("cannot record alert history: {e}"))?;
-    for (t, summary) in transitions {
-        let labels = serde_json::to_string(&t.labels).unwrap_or_else(|_| "{}".into());
+    for t in transitions {
+        let a = &t.alert;
+        let labels = serde_json::to_string(&a.labels).unwrap_or_else(|_| "{}".into());
         sqlx::query(
             "INSERT INTO alert_events (at, fingerprint, name, severity, from_state, to_state, labels, summary) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(t.at.to_string())
-        .bind(&t.fingerprint)
-        .bind(&t.name)
-        .bind(t.severity.as_str())
+        .bind(&a.fingerprint)
+        .bind(&a.name)
+        .bind(a.severity.as_str())
         .bind(t.from.map(|s| s.as_str()))
         .bind(t.to.as_str())
         .bind(labels)
-        .bind(summary)
+        .bind(a.headline())
         .execute(&mut *tx)
         .await
         .map_err(|e| format!("cannot record alert history: {e}"))?;
@@ -180,7 +181,7 @@ pub fn markdown(events: &[Event]) -> String {
 #[derive(Debug)]
 pub enum Job {
     /// Write transitions.
-    Record(Vec<(Transition, Option<String>)>),
+    Record(Vec<Transition>),
     /// Clear the acks of alerts that resolved or changed.
     ClearAcks(Vec<String>),
     /// Read an alert's timeline and send it to the app.

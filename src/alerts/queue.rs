@@ -44,17 +44,13 @@ pub struct Ack {
     pub comment: String,
 }
 
-/// One change of an alert's merged state, for the timeline.
+/// One change of an alert's merged state, for the timeline. Shares the
+/// alert rather than copying its labels: a first poll of 10,000 alerts makes
+/// 10,000 transitions, and copying their label sets was a third of its cost.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Transition {
-    /// The alert.
-    pub fingerprint: String,
-    /// Its `alertname`.
-    pub name: String,
-    /// Its severity.
-    pub severity: Severity,
-    /// Its labels.
-    pub labels: std::collections::BTreeMap<String, String>,
+    /// The alert as merged after the change; for `Resolved`, as last reported.
+    pub alert: Arc<Alert>,
     /// The state before; `None` when it just appeared.
     pub from: Option<AlertState>,
     /// The state now; `Resolved` when no source reports it any more.
@@ -71,7 +67,7 @@ impl Transition {
     /// so it fires once per new critical firing alert, never per redraw.
     pub fn is_new_critical(&self) -> bool {
         self.to == AlertState::Firing
-            && self.severity == Severity::Critical
+            && self.alert.severity == Severity::Critical
             && !matches!(self.from, Some(AlertState::Firing | AlertState::Acked))
     }
 }
@@ -377,16 +373,8 @@ impl Slot {
     }
 }
 
-fn transition(a: &Alert, from: Option<AlertState>, to: AlertState, at: Timestamp) -> Transition {
-    Transition {
-        fingerprint: a.fingerprint.clone(),
-        name: a.name.clone(),
-        severity: a.severity,
-        labels: a.labels.clone(),
-        from,
-        to,
-        at,
-    }
+fn transition(a: &Arc<Alert>, from: Option<AlertState>, to: AlertState, at: Timestamp) -> Transition {
+    Transition { alert: Arc::clone(a), from, to, at }
 }
 
 #[cfg(test)]

@@ -217,19 +217,12 @@ impl AlertsPane {
         }
     }
 
-    /// The history to write, each transition with the alert's summary now.
-    pub fn take_history(&mut self) -> Vec<(Transition, Option<String>)> {
-        let out: Vec<_> = self
-            .history_outbox
-            .drain(..)
-            .map(|t| {
-                let summary = self.queue.by_fingerprint(&t.fingerprint).map(|a| a.headline().to_owned());
-                (t, summary)
-            })
-            .collect();
+    /// The history to write.
+    pub fn take_history(&mut self) -> Vec<Transition> {
+        let out = std::mem::take(&mut self.history_outbox);
         if out
             .iter()
-            .any(|(t, _)| matches!(&self.selected, Some(Selected::Alert(fp)) if fp == &t.fingerprint))
+            .any(|t| matches!(&self.selected, Some(Selected::Alert(fp)) if fp == &t.alert.fingerprint))
         {
             self.timeline_requested = None; // its timeline grew: read it again
         }

@@ -109,7 +109,7 @@ fn silences_and_inhibitions_are_united() {
 fn transitions_for_appear_change_and_resolve() {
     let mut q = queue();
     let tr = q.replace_source_at("prom", vec![prom("A", &[], Pending, 0), prom("B", &[], Firing, 0)], t(1));
-    let got: Vec<_> = tr.iter().map(|x| (x.name.as_str(), x.from, x.to, x.at)).collect();
+    let got: Vec<_> = tr.iter().map(|x| (x.alert.name.as_str(), x.from, x.to, x.at)).collect();
     assert_eq!(got.len(), 2);
     assert!(got.contains(&("A", None, Pending, t(1))) && got.contains(&("B", None, Firing, t(1))));
     // Re-sending the same list changes nothing.
@@ -118,10 +118,10 @@ fn transitions_for_appear_change_and_resolve() {
             .is_empty()
     );
     let tr = q.replace_source_at("prom", vec![prom("A", &[], Firing, 0)], t(3));
-    let got: Vec<_> = tr.iter().map(|x| (x.name.as_str(), x.from, x.to)).collect();
+    let got: Vec<_> = tr.iter().map(|x| (x.alert.name.as_str(), x.from, x.to)).collect();
     assert_eq!(got.len(), 2);
     assert!(got.contains(&("A", Some(Pending), Firing)) && got.contains(&("B", Some(Firing), Resolved)));
-    assert_eq!(tr.iter().find(|x| x.to == Resolved).map(|x| x.labels["alertname"].as_str()), Some("B"));
+    assert_eq!(tr.iter().find(|x| x.to == Resolved).map(|x| x.alert.labels["alertname"].as_str()), Some("B"));
 }
 
 #[test]
@@ -162,7 +162,7 @@ fn acks_quiet_firing_and_pending_but_not_silenced() {
     let acks = vec![ack("F"), ack("P"), ack("S")];
     let fp_f = acks[0].fingerprint.clone();
     let tr = q.set_acks_at(acks, t(6));
-    let mut got: Vec<_> = tr.iter().map(|x| (x.name.as_str(), x.from, x.to)).collect();
+    let mut got: Vec<_> = tr.iter().map(|x| (x.alert.name.as_str(), x.from, x.to)).collect();
     got.sort();
     assert_eq!(got, [("F", Some(Firing), Acked), ("P", Some(Pending), Acked)]);
     assert_eq!(q.by_fingerprint(&fp_f).map(|a| a.state), Some(Acked));
@@ -174,7 +174,7 @@ fn acks_quiet_firing_and_pending_but_not_silenced() {
     assert_eq!(q.iter().map(|a| a.state).collect::<Vec<_>>(), [Acked, Silenced]);
     // Un-acking brings it back.
     let tr = q.set_acks_at(vec![], t(8));
-    assert_eq!(tr.iter().map(|x| (x.name.as_str(), x.to)).collect::<Vec<_>>(), [("P", Firing)]);
+    assert_eq!(tr.iter().map(|x| (x.alert.name.as_str(), x.to)).collect::<Vec<_>>(), [("P", Firing)]);
     assert!(q.stale_acks().is_empty());
 }
 
