@@ -9,6 +9,7 @@ pub mod config;
 pub mod logging;
 pub mod model;
 pub mod ops;
+pub mod replication;
 pub mod sources;
 pub mod store;
 pub mod theme;

@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod alerts;
+pub mod clusters;
 pub mod duration;
 mod error;
 pub mod keymap;
@@ -16,9 +17,10 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use clusters::Cluster;
 pub use error::ConfigError;
 pub use keymap::Keymap;
-use sources::{BackupSource, Cluster, HttpSource, LogSource, unique_names};
+use sources::{BackupSource, HttpSource, LogSource, unique_names};
 
 /// The example config shipped with opsdeck, written by `opsdeck config init`.
 pub const EXAMPLE: &str = include_str!("../../config.example.toml");

@@ -117,30 +117,6 @@ impl TryFrom<RawHttpSource> for HttpSource {
     }
 }
 
-/// `[[clusters]]`: a replicated database.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Cluster {
-    /// Shown as the topology's title.
-    pub name: String,
-    /// Which protocol to speak.
-    pub kind: ClusterKind,
-    /// `host:port` of every member; roles are discovered, not configured.
-    pub members: Vec<String>,
-}
-
-/// The database engines the Replication tab understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ClusterKind {
-    /// PostgreSQL streaming replication.
-    Postgres,
-    /// MySQL or MariaDB replication.
-    Mysql,
-    /// Redis primary/replica.
-    Redis,
-}
-
 /// `[[backups]]`: a place backups land.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "RawBackupSource")]
@@ -212,7 +188,7 @@ pub struct LogSource {
 macro_rules! named {
     ($($t:ty),*) => {$(impl Named for $t { fn name(&self) -> &str { &self.name } })*};
 }
-named!(HttpSource, Cluster, BackupSource, LogSource);
+named!(HttpSource, super::clusters::Cluster, BackupSource, LogSource);
 
 /// Deserialize a table array whose entries must have distinct, non-empty names.
 pub fn unique_names<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>

@@ -7,8 +7,11 @@ pub mod alertmanager;
 pub mod health;
 pub mod http;
 pub mod maintenance;
+pub mod mysql;
 pub mod node;
+pub mod postgres;
 pub mod prometheus;
+pub mod redis;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

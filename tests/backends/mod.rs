@@ -8,6 +8,9 @@
 #![allow(dead_code)]
 
 pub mod fake_http;
+pub mod mariadb;
+pub mod postgres;
+pub mod redis;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

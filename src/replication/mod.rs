@@ -1,0 +1,4 @@
+//! The Replication tab's data: what each member says (`model`), filled by
+//! the PostgreSQL, MySQL/MariaDB and Redis sources.
+
+pub mod model;
