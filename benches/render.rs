@@ -64,8 +64,9 @@ fn bench_alerts(c: &mut Criterion) {
                 annotations: BTreeMap::from([(
                     "summary".to_owned(),
                     format!("something is wrong on node{i}"),
-                )]),
-                labels,
+                )])
+                .into(),
+                labels: labels.into(),
                 starts_at: Some(jiff::Timestamp::from_second(1_795_000_000 - i as i64).expect("timestamp")),
                 ends_at: None,
                 value: None,

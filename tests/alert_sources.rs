@@ -70,7 +70,7 @@ async fn alertmanager_alerts_come_back_parsed_with_its_fingerprint() {
     assert_eq!((batch.source_name.as_str(), batch.kind), ("am", SourceKind::Alertmanager));
     let raw = am.get_json("/api/v2/alerts").await;
     for a in &batch.alerts {
-        assert_eq!(&a.labels, sets.iter().find(|s| s["alertname"] == a.name).unwrap());
+        assert_eq!(&*a.labels, sets.iter().find(|s| s["alertname"] == a.name).unwrap());
         assert_eq!(
             a.fingerprint,
             model::fingerprint(&a.labels),
@@ -227,7 +227,7 @@ async fn a_prometheus_rule_goes_pending_then_firing_and_dedups_with_alertmanager
         config(&format!("[[prometheus]]\nname = \"prom\"\nurl = \"{}\"\ninterval = \"200ms\"\n", prom.url()));
     let (tx, mut rx) = mpsc::channel::<Update>(16);
     let cancel = CancellationToken::new();
-    let name = prometheus::spawn(c.prometheus[0].clone(), tx, cancel.clone());
+    let name = prometheus::spawn(c.prometheus[0].clone(), Default::default(), tx, cancel.clone());
     assert_eq!(name, "prom");
 
     let mut seen = Vec::new();
@@ -251,7 +251,7 @@ async fn a_prometheus_rule_goes_pending_then_firing_and_dedups_with_alertmanager
         (firing.source_kind, firing.annotation("summary")),
         (SourceKind::Prometheus, Some("always on"))
     );
-    assert_eq!(firing.labels, labels(&[("alertname", "AlwaysOn"), ("severity", "warning")]));
+    assert_eq!(*firing.labels, labels(&[("alertname", "AlwaysOn"), ("severity", "warning")]));
 
     // Prometheus hands the alert to Alertmanager: the same fingerprint there.
     let ep = endpoint(am.url(), "").await;
@@ -381,7 +381,7 @@ async fn credentials_from_a_command_and_a_file_are_sent() {
     ));
     let (tx, mut rx) = mpsc::channel::<Update>(16);
     let cancel = CancellationToken::new();
-    prometheus::spawn(c.prometheus[0].clone(), tx, cancel.clone());
+    prometheus::spawn(c.prometheus[0].clone(), Default::default(), tx, cancel.clone());
     let first = rx.recv().await.unwrap().result.unwrap_err();
     assert!(first.starts_with("HTTP 401 Unauthorized"), "{first}");
     std::fs::write(&file, "s3cret\n").unwrap();

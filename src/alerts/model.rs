@@ -2,6 +2,7 @@
 //! rules, Alertmanager, or Prometheus.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -96,10 +97,11 @@ pub struct Alert {
     pub severity: Severity,
     /// Where it stands.
     pub state: AlertState,
-    /// Every label.
-    pub labels: BTreeMap<String, String>,
-    /// Every annotation (summary, description, runbook_url, ...).
-    pub annotations: BTreeMap<String, String>,
+    /// Every label. Shared: merging one alert seen by several sources
+    /// copies the alert, never its labels.
+    pub labels: Arc<BTreeMap<String, String>>,
+    /// Every annotation (summary, description, runbook_url, ...), shared too.
+    pub annotations: Arc<BTreeMap<String, String>>,
     /// When it started (RFC 3339, as the source said).
     pub starts_at: Option<jiff::Timestamp>,
     /// When it ends or ended, if the source says.

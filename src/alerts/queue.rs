@@ -203,16 +203,22 @@ impl Queue {
             let std::collections::hash_map::Entry::Vacant(slot) = new.entry(k) else {
                 continue; // a duplicate within one list: the first one stands
             };
-            // Severity follows from the labels: an unchanged report keeps the
-            // stored one, and only a new or changed one is mapped again.
+            // Severity follows from the labels. Pollers map it on their own
+            // task; an alert that comes unmapped keeps its stored severity
+            // when unchanged, and only a new or changed one is mapped here.
             let prev = old.get(&k);
-            alert.severity = prev.map_or(Severity::Unknown, |p| p.severity);
+            let unmapped = alert.severity == Severity::Unknown;
+            if unmapped {
+                alert.severity = prev.map_or(Severity::Unknown, |p| p.severity);
+            }
             match prev {
                 Some(prev) if **prev == alert => {
                     slot.insert(Arc::clone(prev));
                 }
                 _ => {
-                    alert.severity = self.severities.severity(&alert.labels);
+                    if unmapped {
+                        alert.severity = self.severities.severity(&alert.labels);
+                    }
                     slot.insert(Arc::new(alert));
                     dirty.push(k);
                 }
@@ -286,7 +292,9 @@ impl Queue {
                     if slot.alert.state != merged.state {
                         transitions.push(transition(&merged, Some(slot.alert.state), merged.state, now));
                     }
-                    if !Arc::ptr_eq(&slot.alert, &merged) && *slot.alert != *merged {
+                    // A dirty fingerprint's merge is new almost always: replace
+                    // it rather than compare two alerts field by field.
+                    if !Arc::ptr_eq(&slot.alert, &merged) {
                         *slot = Slot::new(k, merged, &self.group_by);
                         changed = true;
                     }

@@ -171,7 +171,7 @@ fn to_alert(rule: &RuleConfig, series: &BTreeMap<String, String>, s: &Series) ->
         name: rule.name.clone(),
         severity: rule.severity,
         state,
-        annotations,
+        annotations: annotations.into(),
         starts_at: Some(since),
         ends_at: None,
         value: Some(value),
@@ -179,7 +179,7 @@ fn to_alert(rule: &RuleConfig, series: &BTreeMap<String, String>, s: &Series) ->
         silenced_by: Vec::new(),
         inhibited_by: Vec::new(),
         seen_by: vec![SOURCE.into()],
-        labels,
+        labels: labels.into(),
     }
 }
 

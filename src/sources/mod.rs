@@ -63,6 +63,15 @@ pub struct AlertBatch {
     pub warnings: Vec<String>,
 }
 
+impl AlertBatch {
+    /// Map every alert's severity from its labels (pollers do, off the UI thread).
+    pub fn map_severities(&mut self, map: &crate::alerts::severity::SeverityMap) {
+        for a in &mut self.alerts {
+            a.severity = map.severity(&a.labels);
+        }
+    }
+}
+
 /// A source the app should keep health for: the name its updates carry and
 /// how often it polls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,13 +87,14 @@ pub struct Spawned {
 /// Start one poller task per configured Alertmanager and Prometheus. Each has
 /// its own client and timeout, so one hung server never delays another.
 pub fn spawn_all(config: &Config, tx: &mpsc::Sender<Update>, cancel: &CancellationToken) -> Vec<Spawned> {
+    let severities = crate::alerts::severity::SeverityMap::from_config(&config.alerts);
     let am = config.alertmanager.iter().map(|s| Spawned {
-        name: alertmanager::spawn(s.clone(), tx.clone(), cancel.clone()),
+        name: alertmanager::spawn(s.clone(), severities.clone(), tx.clone(), cancel.clone()),
         kind: SourceKind::Alertmanager,
         period: s.interval,
     });
     let prom = config.prometheus.iter().map(|s| Spawned {
-        name: prometheus::spawn(s.clone(), tx.clone(), cancel.clone()),
+        name: prometheus::spawn(s.clone(), severities.clone(), tx.clone(), cancel.clone()),
         kind: SourceKind::Prometheus,
         period: s.interval,
     });

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::http::{Endpoint, FetchError, PollError, parse_json, spawn_poller};
 use super::{AlertBatch, Payload, Update};
 use crate::alerts::model::{self, Alert, AlertState, Severity, SourceKind};
+use crate::alerts::severity::SeverityMap;
 use crate::config::sources::HttpSource;
 
 /// The alerts endpoint.
@@ -67,8 +68,8 @@ fn to_alert(source_name: &str, w: WireAlert) -> Alert {
         silenced_by: Vec::new(),
         inhibited_by: Vec::new(),
         seen_by: vec![source_name.to_owned()],
-        labels: w.labels,
-        annotations: w.annotations,
+        labels: w.labels.into(),
+        annotations: w.annotations.into(),
     }
 }
 
@@ -124,15 +125,24 @@ pub async fn poll(endpoint: &Endpoint, source_name: &str) -> Result<AlertBatch, 
 }
 
 /// Start polling `source` every `source.interval`; returns the name its updates carry.
-pub fn spawn(source: HttpSource, tx: mpsc::Sender<Update>, cancel: CancellationToken) -> &'static str {
+/// Severities are mapped here, on the poller's task, so the UI thread's
+/// queue only compares what arrives.
+pub fn spawn(
+    source: HttpSource,
+    severities: SeverityMap,
+    tx: mpsc::Sender<Update>,
+    cancel: CancellationToken,
+) -> &'static str {
+    let severities = std::sync::Arc::new(severities);
     let name = super::leak_name(&source.name);
-    spawn_poller(
-        name,
-        source,
-        tx,
-        cancel,
-        move |ep| async move { poll(&ep, name).await.map(Payload::Alerts) },
-    );
+    spawn_poller(name, source, tx, cancel, move |ep| {
+        let severities = std::sync::Arc::clone(&severities);
+        async move {
+            let mut batch = poll(&ep, name).await?;
+            batch.map_severities(&severities);
+            Ok(Payload::Alerts(batch))
+        }
+    });
     name
 }
 

@@ -19,8 +19,8 @@ fn alert(kind: SourceKind, name: &str, extra: &[(&str, &str)], state: AlertState
         name: name.to_owned(),
         severity: Severity::Unknown,
         state,
-        labels,
-        annotations: BTreeMap::new(),
+        labels: labels.into(),
+        annotations: Default::default(),
         starts_at: Some(t(start)),
         ends_at: None,
         value: None,
@@ -53,7 +53,7 @@ use crate::alerts::model::AlertState::{Acked, Firing, Inhibited, Pending, Resolv
 fn one_row_per_fingerprint_seen_by_every_source() {
     let mut q = queue();
     let mut a = am("DiskFull", &[("severity", "P1")], Firing, 100);
-    a.annotations.insert("summary".into(), "from am".into());
+    std::sync::Arc::make_mut(&mut a.annotations).insert("summary".into(), "from am".into());
     let mut p = prom("DiskFull", &[("severity", "P1")], Firing, 50);
     p.generator_url = Some("http://prom/graph".into());
     p.value = Some("95".into());

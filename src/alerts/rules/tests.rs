@@ -118,7 +118,7 @@ fn alerts_carry_labels_fingerprint_value_and_rendered_annotations() {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect();
-    assert_eq!(a.labels, want);
+    assert_eq!(*a.labels, want);
     assert_eq!(a.fingerprint, fingerprint(&want));
     assert_eq!(
         (a.source.as_str(), a.source_kind, a.seen_by.as_slice()),
