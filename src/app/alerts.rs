@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::alerts::history::Event;
 use crate::alerts::matcher::Filter;
 use crate::alerts::queue::{Ack, Queue, Row, Transition, View};
-use crate::alerts::rules::{RuleEngine, node_samples};
+use crate::alerts::rules::{RuleEngine, Sample, node_samples};
 use crate::config::Config;
 use crate::model::metrics::NodeSample;
 use crate::sources::{AlertBatch, Silence};
@@ -74,7 +74,9 @@ impl AlertsPane {
         AlertsPane {
             view: queue.view(&filter, false, &HashSet::new()),
             queue,
-            rules: RuleEngine::new(&config.rules),
+            rules: RuleEngine::new(
+                &[config.rules.clone(), crate::config::alerts::lag_rules(&config.clusters)].concat(),
+            ),
             filter_text: String::new(),
             filter,
             filter_error: None,
@@ -94,8 +96,18 @@ impl AlertsPane {
     }
 
     /// Evaluate the local rules on a new sample of this node.
-    pub fn on_node_sample(&mut self, host: &str, sample: &NodeSample, now: Instant, bell: bool) {
-        let alerts = self.rules.evaluate(jiff::Timestamp::now(), &node_samples(host, sample));
+    /// `extra`: the other tabs' samples (replication lag, …), their complete current set.
+    pub fn on_node_sample(
+        &mut self,
+        host: &str,
+        sample: &NodeSample,
+        extra: &[Sample],
+        now: Instant,
+        bell: bool,
+    ) {
+        let mut samples = node_samples(host, sample);
+        samples.extend_from_slice(extra);
+        let alerts = self.rules.evaluate(jiff::Timestamp::now(), &samples);
         let transitions = self.queue.replace_source(LOCAL, alerts);
         self.absorb(transitions, now, bell);
     }

@@ -6,6 +6,7 @@ mod alerts;
 mod modal;
 mod pipeline;
 mod processes;
+pub mod replication;
 mod state;
 mod targets;
 
@@ -71,6 +72,7 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
     for spawned in crate::sources::spawn_all(&state.config, &tx, &cancel) {
         state.watch_source(spawned.name, spawned.period);
     }
+    crate::sources::replication::spawn_all(&state.config.clusters, &tx, &cancel);
     // Alert history and acks go through one task, started when the store opens.
     let (jobs_tx, jobs_rx) = mpsc::channel::<crate::alerts::history::Job>(256);
     let mut jobs_rx = Some(jobs_rx);

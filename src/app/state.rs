@@ -129,6 +129,8 @@ pub struct AppState {
     pub backup_selected: Option<usize>,
     /// The Alerts tab.
     pub alerts: super::alerts::AlertsPane,
+    /// The Replication tab.
+    pub replication: super::replication::ReplicationPane,
     /// Wall-clock now, read with the clock; alert ages are measured against it.
     pub wall: jiff::Timestamp,
 }
@@ -160,6 +162,7 @@ impl AppState {
             modal: None,
             backup_selected: None,
             alerts: super::alerts::AlertsPane::new(&config),
+            replication: super::replication::ReplicationPane::new(&config.clusters, config.refresh),
             wall: jiff::Timestamp::now(),
             tab: Tab::Metrics,
             host,
@@ -227,7 +230,8 @@ impl AppState {
         match update.result {
             Ok(Payload::Node(sample)) => {
                 self.history.push(&sample);
-                self.alerts.on_node_sample(&self.host, &sample, self.now, self.config.alerts.bell);
+                let extra = self.replication.samples();
+                self.alerts.on_node_sample(&self.host, &sample, &extra, self.now, self.config.alerts.bell);
                 self.processes.rebuild(&sample.processes);
                 self.node = Some(sample);
             }
@@ -253,6 +257,7 @@ impl AppState {
             Ok(Payload::Alerts(batch)) => self.alerts.on_batch(batch, self.now, self.config.alerts.bell),
             Ok(Payload::Acks(acks)) => self.alerts.on_acks(acks, self.now),
             Ok(Payload::Timeline(fingerprint, events)) => self.alerts.timeline = (fingerprint, events),
+            Ok(Payload::Replication(report)) => self.replication.on_report(report, self.now),
             Err(_) => {} // kept in health; the last good data stays on screen
         }
         self.refresh_open_dialog();
@@ -445,6 +450,21 @@ impl AppState {
                 }
                 Action::Back if self.alerts.selected.is_some() => {
                     return self.then_none(|s| s.alerts.selected = None);
+                }
+                _ => {}
+            }
+        }
+        if self.tab == Tab::Replication {
+            let r = &mut self.replication;
+            match action {
+                Action::Up => return self.then_none(|s| s.replication.move_by(-1)),
+                Action::Down => return self.then_none(|s| s.replication.move_by(1)),
+                Action::PageUp => return self.then_none(|s| s.replication.move_by(-10)),
+                Action::PageDown => return self.then_none(|s| s.replication.move_by(10)),
+                Action::Top => return self.then_none(|s| s.replication.jump(false)),
+                Action::Bottom => return self.then_none(|s| s.replication.jump(true)),
+                Action::Back if r.selected.is_some() => {
+                    return self.then_none(|s| s.replication.selected = None);
                 }
                 _ => {}
             }

@@ -297,7 +297,74 @@ pub fn builtin_rules() -> Vec<RuleConfig> {
             Severity::Critical,
             "Disk {mount} at {value}% on {instance}",
         ),
+        // Replication (the Replication tab's samples; 1 = true, 0 = false).
+        rule(
+            "ReplicationStopped",
+            "replication_stopped",
+            0.5,
+            0.5,
+            0,
+            Severity::Critical,
+            "Replication stopped on {member} ({cluster})",
+        ),
+        rule(
+            "ReplicationMemberDown",
+            "replication_member_down",
+            0.5,
+            0.5,
+            10,
+            Severity::Critical,
+            "{member} of {cluster} does not answer",
+        ),
+        rule(
+            "ReplicationSlotInactive",
+            "replication_slot_inactive",
+            0.5,
+            0.5,
+            300,
+            Severity::Warning,
+            "Replication slot {slot} on {member} ({cluster}) has no consumer: WAL piles up",
+        ),
+        rule(
+            "ReplicationSlotLost",
+            "replication_slot_lost",
+            0.5,
+            0.5,
+            0,
+            Severity::Critical,
+            "Replication slot {slot} on {member} ({cluster}) is lost or about to be",
+        ),
     ]
+}
+
+/// `ReplicationLag` rules, a warning and a critical one per cluster at its
+/// own `lag_warning` / `lag_critical` (handbook defaults 5 s and 60 s),
+/// over that cluster's `replication_lag_seconds:<cluster>` samples. They
+/// must hold for three polls, so one slow apply does not page anyone, and
+/// clear at 80 % of the threshold so a lag hovering at it does not flap.
+pub fn lag_rules(clusters: &[super::clusters::Cluster]) -> Vec<RuleConfig> {
+    let mut out = Vec::with_capacity(clusters.len() * 2);
+    for c in clusters {
+        for (severity, threshold) in
+            [(Severity::Warning, c.lag_warning), (Severity::Critical, c.lag_critical)]
+        {
+            let t = threshold.as_secs_f64();
+            out.push(RuleConfig {
+                name: "ReplicationLag".into(),
+                metric: format!("replication_lag_seconds:{}", c.name),
+                op: RuleOp::Above,
+                threshold: t,
+                clear: t * 0.8,
+                for_: c.interval * 3,
+                severity,
+                labels: BTreeMap::new(),
+                summary: "{member} of {cluster} lags {value} s (threshold {threshold} s)".into(),
+                description: None,
+                enabled: true,
+            });
+        }
+    }
+    out
 }
 
 /// `[[rules]]`: the built-in rules with same-named entries replacing them in

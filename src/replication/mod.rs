@@ -2,3 +2,4 @@
 //! the PostgreSQL, MySQL/MariaDB and Redis sources.
 
 pub mod model;
+pub mod topology;

@@ -12,6 +12,7 @@ pub mod node;
 pub mod postgres;
 pub mod prometheus;
 pub mod redis;
+pub mod replication;
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -46,6 +47,8 @@ pub enum Payload {
     Acks(Vec<crate::alerts::queue::Ack>),
     /// An alert's stored timeline: its fingerprint and its events.
     Timeline(String, Vec<crate::alerts::history::Event>),
+    /// One database member's poll.
+    Replication(replication::MemberReport),
 }
 
 /// One poll of an alert source: all its current alerts (and silences).

@@ -17,6 +17,7 @@ pub mod format;
 pub mod help;
 pub mod internal_log;
 pub mod metrics;
+pub mod replication;
 pub mod status;
 pub mod tabs;
 pub mod widgets;
@@ -104,6 +105,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
     match state.tab {
         Tab::Metrics => metrics::render(frame, body, state),
         Tab::Alerts => alerts::render(frame, body, state),
+        Tab::Replication if !state.config.clusters.is_empty() => replication::render(frame, body, state),
         other => empty::render(frame, body, state, other),
     }
     status::render(frame, status_bar, state);
