@@ -170,7 +170,7 @@ impl AppState {
     /// Open the dialog for `def` on the current tab's target of its kind.
     pub fn open_action(&mut self, def: Arc<ActionDef>) {
         // The most specific target first: a selected process before the node.
-        let target = self.tab_targets().into_iter().rev().find(|t| def.applies(t.kind));
+        let target = self.tab_targets().into_iter().rev().find(|t| def.applies_to_target(t));
         match target {
             Some(t) => self.open_dialog(def, t),
             None => self.notify(&format!("{}: select a {} first", def.name, def.applies_to.as_str())),
@@ -417,9 +417,13 @@ impl AppState {
 
     /// Names the command line can complete to in this tab.
     pub fn command_names(&self) -> Vec<String> {
-        let kinds: Vec<_> = self.tab_targets().iter().map(|t| t.kind).collect();
-        let actions =
-            self.pipeline.actions.iter().filter(|a| kinds.contains(&a.applies_to)).map(|a| a.name.clone());
+        let targets = self.tab_targets();
+        let actions = self
+            .pipeline
+            .actions
+            .iter()
+            .filter(|a| targets.iter().any(|t| a.applies_to_target(t)))
+            .map(|a| a.name.clone());
         actions.chain(COMMANDS.iter().map(|c| (*c).to_owned())).collect()
     }
 

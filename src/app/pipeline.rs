@@ -159,7 +159,7 @@ impl Pipeline {
 
     /// The actions that apply to `target`.
     pub fn actions_for(&self, target: &Target) -> Vec<Arc<ActionDef>> {
-        self.actions.iter().filter(|a| a.applies(target.kind)).cloned().collect()
+        self.actions.iter().filter(|a| a.applies_to_target(target)).cloned().collect()
     }
 
     /// An action by name.

@@ -25,7 +25,8 @@ impl AppState {
             }
             Tab::Backups => self.backup_selected.and_then(|i| self.backup_target(i)).into_iter().collect(),
             Tab::Alerts => self.alerts.selected_alert().map(Target::alert).into_iter().collect(),
-            Tab::Replication | Tab::Logs => Vec::new(),
+            Tab::Replication => self.replication_target().into_iter().collect(),
+            Tab::Logs => Vec::new(),
         }
     }
 
@@ -48,6 +49,7 @@ impl AppState {
                 }
                 _ => None,
             },
+            crate::config::actions::TargetKind::Replica => self.replication_target(),
             crate::config::actions::TargetKind::Silence => self
                 .alerts
                 .active_silences()
@@ -65,6 +67,29 @@ impl AppState {
             (path, on)
         });
         Target::node(&self.host, self.node.as_deref(), flag)
+    }
+
+    /// The selected database member, with the live facts its actions'
+    /// preconditions read, from every member's latest poll.
+    fn replication_target(&self) -> Option<Target> {
+        let (cluster, index) = self.replication.selected_member()?;
+        let statuses: Vec<_> = cluster
+            .config
+            .members
+            .iter()
+            .zip(&cluster.members)
+            .map(|(addr, m)| {
+                let latest = match (&m.error, &m.status) {
+                    (Some(e), _) => Err(e.clone()),
+                    (None, Some(s)) => Ok(s.clone()),
+                    (None, None) => Err("not polled yet".to_owned()),
+                };
+                (addr.clone(), latest)
+            })
+            .collect();
+        let addr = cluster.config.members.get(index)?;
+        let fields = crate::ops::replication::member_fields(&cluster.config, addr, &statuses);
+        Some(Target::db_member(&cluster.config, addr, fields))
     }
 
     fn backup_target(&self, index: usize) -> Option<Target> {

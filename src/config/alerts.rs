@@ -400,7 +400,7 @@ mod tests {
     fn defaults_are_the_builtins() {
         let c = Config::default();
         let names: Vec<&str> = c.rules.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["HighCpu", "HighMemory", "DiskFull"]);
+        assert_eq!(names, ["HighCpu", "HighMemory", "DiskFull", "ReplicationStopped", "ReplicationMemberDown", "ReplicationSlotInactive", "ReplicationSlotLost"]);
         assert_eq!(c.alerts.group_by, ["alertname"]);
         assert_eq!(c.alerts.severity_labels, ["severity", "priority", "level"]);
     }
@@ -414,11 +414,11 @@ mod tests {
         )
         .unwrap();
         let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["HighCpu", "HighMemory", "DiskFull", "HighLoad"]);
+        assert_eq!(names, ["HighCpu", "HighMemory", "DiskFull", "ReplicationStopped", "ReplicationMemberDown", "ReplicationSlotInactive", "ReplicationSlotLost", "HighLoad"]);
         // Omitted fields of a built-in keep its values.
         assert!(!rules[0].enabled);
         assert_eq!((rules[0].threshold, rules[0].clear, rules[0].metric.as_str()), (80.0, 75.0, "cpu"));
-        let load = &rules[3];
+        let load = &rules[7];
         assert_eq!((load.op, load.threshold, load.clear), (RuleOp::Above, 8.0, 8.0));
         assert_eq!((load.for_, load.severity), (Duration::from_secs(120), Severity::Critical));
         assert_eq!(load.labels["team"], "ops");

@@ -59,6 +59,8 @@ pub enum Exec {
     Silence(Vec<HttpSource>),
     /// Expire the target silence in its Alertmanager.
     ExpireSilence(Vec<HttpSource>),
+    /// A replication action on a database member (promote, read-only, replay, replica threads).
+    Replication(super::replication::ReplOp),
 }
 
 impl ActionDef {
@@ -83,6 +85,22 @@ impl ActionDef {
     /// Whether this action can be aimed at `target_kind`.
     pub fn applies(&self, kind: TargetKind) -> bool {
         self.applies_to == kind
+    }
+
+    /// Whether this action can be aimed at `target`: its kind, and for a
+    /// replication action the member's engine too (`pause_replay` is not
+    /// offered on a MySQL member). Menus should filter with this.
+    pub fn applies_to_target(&self, target: &super::target::Target) -> bool {
+        if !self.applies(target.kind) {
+            return false;
+        }
+        match &self.exec {
+            Exec::Replication(op) => match target.fields.get("kind") {
+                Some(super::precondition::FieldValue::Text(kind)) => op.applies_to_kind_name(kind),
+                _ => false,
+            },
+            _ => true,
+        }
     }
 }
 
@@ -144,6 +162,7 @@ pub fn all(config: &Config) -> Vec<Arc<ActionDef>> {
         });
     }
     out.extend(alert_actions(config));
+    out.extend(super::replication::action_defs(&config.clusters));
     out.extend(config.actions.iter().map(ActionDef::from_config));
     out.into_iter().map(Arc::new).collect()
 }

@@ -10,6 +10,7 @@ pub mod executor;
 pub mod guard;
 pub mod plan;
 pub mod precondition;
+pub mod replication;
 pub mod run;
 pub mod silence;
 pub mod sqlite_backup;

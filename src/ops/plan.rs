@@ -57,6 +57,17 @@ pub enum Plan {
         /// The silence's id.
         id: String,
     },
+    /// A replication action on one database member.
+    Replication {
+        /// What to do.
+        op: super::replication::ReplOp,
+        /// The member's cluster (how to connect, as whom).
+        cluster: Box<crate::config::clusters::Cluster>,
+        /// The member.
+        addr: crate::config::clusters::MemberAddr,
+        /// For a promote: the current primary's reachability and read-only state.
+        primary_note: Option<String>,
+    },
 }
 
 /// Who, why, when and the form's values: what a plan is made from besides
@@ -139,6 +150,7 @@ pub fn prepare(def: &ActionDef, target: &Target, ctx: &Context) -> Result<Plan, 
             let id = fields.get("id").cloned().ok_or("target has no id")?;
             Ok(Plan::ExpireSilence { source: Box::new(source.clone()), id })
         }
+        Exec::Replication(op) => super::replication::prepare(*op, target),
     }
 }
 
@@ -186,6 +198,9 @@ impl Plan {
             Plan::ExpireSilence { source, id } => {
                 format!("DELETE {}/api/v2/silence/{id}", mask(source.url.trim_end_matches('/')))
             }
+            Plan::Replication { op, cluster, addr, primary_note } => {
+                super::replication::preview(*op, cluster, addr, primary_note.as_deref())
+            }
         }
     }
 
@@ -210,6 +225,9 @@ impl Plan {
         };
         match self {
             Plan::Command(spec) => run::run(spec, cancel, lines).await,
+            Plan::Replication { op, cluster, addr, .. } => {
+                super::replication::execute(*op, cluster, addr, timeout, cancel, lines).await
+            }
             Plan::WriteFlag { path, note } => {
                 let result =
                     write_new(path, &format!("{note}\n")).map(|()| format!("created {}", path.display()));

@@ -44,6 +44,14 @@ pub enum Probe {
         /// The database file.
         path: PathBuf,
     },
+    /// A database member: every member of its cluster is polled again and
+    /// the fields rebuilt. Never gone: an unreachable member reads `reachable == false`.
+    DbMember {
+        /// Its cluster (all members are polled: a promote is judged by the others).
+        cluster: Box<crate::config::clusters::Cluster>,
+        /// The member.
+        addr: crate::config::clusters::MemberAddr,
+    },
     /// Known only from the app's own data (an alert, a silence): the dialog
     /// re-finds it by identity on every update; the executor takes it as pinned.
     AppData,
@@ -127,6 +135,23 @@ impl Target {
         }
     }
 
+    /// A member of a replicated database, with `fields` from
+    /// `ops::replication::member_fields`. Pinned by cluster and address: roles
+    /// change in a failover, the member stays the same one.
+    pub fn db_member(
+        cluster: &crate::config::clusters::Cluster,
+        addr: &crate::config::clusters::MemberAddr,
+        fields: BTreeMap<String, FieldValue>,
+    ) -> Target {
+        Target {
+            kind: TargetKind::Replica,
+            id: format!("db:{}:{addr}", cluster.name),
+            name: format!("{} {addr}", cluster.name),
+            fields,
+            probe: Probe::DbMember { cluster: Box::new(cluster.clone()), addr: addr.clone() },
+        }
+    }
+
     /// The name as lists show it: a process with its pid, since many share a name.
     pub fn label(&self) -> String {
         match &self.probe {
@@ -192,6 +217,9 @@ impl Target {
     /// Read the target again, now. `Ok(None)` means it is gone; a target
     /// whose identity changed comes back with a different `id`.
     pub async fn probe(&self) -> Result<Option<Target>, String> {
+        if let Probe::DbMember { cluster, addr } = &self.probe {
+            return Ok(Some(super::replication::probe(self, cluster, addr).await));
+        }
         let pinned = self.clone();
         tokio::task::spawn_blocking(move || pinned.probe_blocking())
             .await
@@ -244,7 +272,8 @@ impl Target {
                 fresh.name = name;
                 Ok(Some(fresh))
             }
-            Probe::AppData => Ok(Some(fresh)),
+            // Read in `probe`, on the runtime: it is network work.
+            Probe::AppData | Probe::DbMember { .. } => Ok(Some(fresh)),
             Probe::SqliteDatabase { path } => match std::fs::metadata(path) {
                 Ok(m) => {
                     fresh.fields.insert("exists".into(), FieldValue::Bool(true));

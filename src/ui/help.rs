@@ -51,7 +51,7 @@ fn actions_here(state: &AppState) -> Vec<Line<'static>> {
     let theme = &state.theme;
     let targets = state.tab_targets();
     let here: Vec<_> =
-        state.pipeline.actions.iter().filter(|a| targets.iter().any(|t| a.applies(t.kind))).collect();
+        state.pipeline.actions.iter().filter(|a| targets.iter().any(|t| a.applies_to_target(t))).collect();
     let mut out = vec![Line::raw("")];
     if here.is_empty() {
         out.push(Line::styled(" No guarded actions for this tab's rows.", theme.muted));
