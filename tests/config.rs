@@ -64,7 +64,7 @@ fn the_commented_snippets_in_the_example_are_valid_config() {
         (80.0, 75.0),
         "a disabled built-in keeps its values"
     );
-    let load = &c.rules[3];
+    let load = c.rules.last().expect("the added rule");
     assert_eq!((load.threshold, load.clear, load.for_), (16.0, 12.0, std::time::Duration::from_secs(600)));
     assert_eq!(c.alerts.severity_spellings.warning, ["sev2", "error"]);
 }
