@@ -72,6 +72,16 @@ fn too_small_says_so_instead_of_panicking() {
 
 #[test]
 fn configured_but_unpolled_sources_are_listed_honestly() {
+    let config: Config = toml::from_str("[[logs]]\nname = \"sys\"\npath = \"/var/log/syslog\"\n").unwrap();
+    let mut state = fixture::state_with(config, "dark", 10);
+    state.apply(Action::TabLogs);
+    let screen = render(&state, 100, 30);
+    assert!(screen.contains("does not poll these yet"), "{screen}");
+    assert!(screen.contains("sys (/var/log/syslog)"), "{screen}");
+}
+
+#[test]
+fn a_cluster_not_polled_yet_says_connecting() {
     let config: Config = toml::from_str(
         "[[clusters]]\nname = \"main-pg\"\nkind = \"postgres\"\nmembers = [\"127.0.0.1:5432\"]\n",
     )
@@ -79,8 +89,8 @@ fn configured_but_unpolled_sources_are_listed_honestly() {
     let mut state = fixture::state_with(config, "dark", 10);
     state.apply(Action::TabReplication);
     let screen = render(&state, 100, 30);
-    assert!(screen.contains("does not poll these yet"), "{screen}");
-    assert!(screen.contains("main-pg (Postgres, 1 members)"), "{screen}");
+    assert!(screen.contains("▾ main-pg  postgres · 1 members"), "{screen}");
+    assert!(screen.contains("127.0.0.1:5432") && screen.contains("connecting…"), "{screen}");
 }
 
 #[test]

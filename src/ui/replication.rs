@@ -22,6 +22,12 @@ use crate::theme::Theme;
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 const SPARK_WIDTH: usize = 12;
+/// Indentation plus address: the columns after it line up at every depth.
+const ADDR_COLUMN: usize = 28;
+
+fn indent(depth: usize) -> String {
+    if depth == 0 { "  ".to_owned() } else { format!("  {}└ ", "  ".repeat(depth - 1)) }
+}
 
 /// Draw the tab.
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
@@ -143,9 +149,13 @@ fn member_line(
 ) -> Line<'static> {
     let m = &c.members[mi];
     let addr = c.config.members[mi].to_string();
-    let indent = if depth == 0 { "  ".to_owned() } else { format!("  {}└ ", "  ".repeat(depth - 1)) };
-    let mut spans =
-        vec![Span::raw(indent), Span::styled(format!("{:<22}", format::truncate(&addr, 22)), theme.text)];
+    let indent = indent(depth);
+    // The address column shrinks as the tree deepens, so every other column lines up.
+    let width = ADDR_COLUMN.saturating_sub(indent.chars().count()).max(8);
+    let mut spans = vec![
+        Span::raw(indent),
+        Span::styled(format!("{:<width$}", format::truncate(&addr, width)), theme.text),
+    ];
     let stale = c.is_stale(m, now);
     let Some(s) = &m.status else {
         let why = m.error.as_deref().unwrap_or("connecting…");
@@ -167,7 +177,14 @@ fn member_line(
         Some(st @ LinkState::Stopped { .. }) => (st.label(), theme.critical),
     };
     let more = if s.channels.len() > 1 { format!(" +{}", s.channels.len() - 1) } else { String::new() };
-    spans.push(Span::styled(format!(" {:<22}", format::truncate(&(state_text + &more), 22)), state_style));
+    // A member that stopped answering must not read as healthy at a glance:
+    // its last state is shown as what it was.
+    let (state_text, state_style) = if m.error.is_some() {
+        (format!("no answer, was {state_text}"), theme.critical)
+    } else {
+        (state_text + &more, state_style)
+    };
+    spans.push(Span::styled(format!(" {:<22}", format::truncate(&state_text, 22)), state_style));
     if s.role == Role::Replica {
         spans.extend(lag_spans(c, m, s, theme));
         spans.push(Span::styled(format!(" {}", sparkline(m, now, epoch)), theme.accent));
@@ -257,7 +274,8 @@ fn sparkline(m: &MemberState, now: Instant, epoch: Instant) -> String {
 }
 
 fn discovered_line(c: &ClusterState, d: &Downstream, depth: usize, theme: &Theme) -> Line<'static> {
-    let indent = format!("  {}└ ", "  ".repeat(depth.saturating_sub(1)));
+    let indent = indent(depth);
+    let width = ADDR_COLUMN.saturating_sub(indent.chars().count()).max(8);
     let name = d.addr.clone().unwrap_or_else(|| d.name.clone());
     let lag = match &d.lag {
         Lag::Behind(x) => lag_text(x.as_secs_f64()),
@@ -268,7 +286,7 @@ fn discovered_line(c: &ClusterState, d: &Downstream, depth: usize, theme: &Theme
     let _ = c;
     Line::from(vec![
         Span::raw(indent),
-        Span::styled(format!("{:<22}", format::truncate(&format::inert(&name), 22)), theme.muted),
+        Span::styled(format!("{:<width$}", format::truncate(&format::inert(&name), width)), theme.muted),
         Span::styled(format!(" {:<8}", "replica"), theme.muted),
         Span::styled(format!(" {:<22}", format::truncate(&format::inert(&d.state), 22)), theme.muted),
         Span::styled(format!(" {lag:>8}"), theme.muted),
@@ -282,7 +300,7 @@ fn render_details(frame: &mut Frame, area: Rect, state: &AppState) {
     let mut lines: Vec<Line<'static>> = Vec::new();
     let kv = |k: &str, v: String, style: Style| {
         Line::from(vec![
-            Span::styled(format!("{k:<20} "), theme.muted),
+            Span::styled(format!("{k:<24} "), theme.muted),
             Span::styled(format::inert(&v), style),
         ])
     };
