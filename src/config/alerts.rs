@@ -400,7 +400,18 @@ mod tests {
     fn defaults_are_the_builtins() {
         let c = Config::default();
         let names: Vec<&str> = c.rules.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["HighCpu", "HighMemory", "DiskFull", "ReplicationStopped", "ReplicationMemberDown", "ReplicationSlotInactive", "ReplicationSlotLost"]);
+        assert_eq!(
+            names,
+            [
+                "HighCpu",
+                "HighMemory",
+                "DiskFull",
+                "ReplicationStopped",
+                "ReplicationMemberDown",
+                "ReplicationSlotInactive",
+                "ReplicationSlotLost"
+            ]
+        );
         assert_eq!(c.alerts.group_by, ["alertname"]);
         assert_eq!(c.alerts.severity_labels, ["severity", "priority", "level"]);
     }
@@ -414,7 +425,19 @@ mod tests {
         )
         .unwrap();
         let names: Vec<&str> = rules.iter().map(|r| r.name.as_str()).collect();
-        assert_eq!(names, ["HighCpu", "HighMemory", "DiskFull", "ReplicationStopped", "ReplicationMemberDown", "ReplicationSlotInactive", "ReplicationSlotLost", "HighLoad"]);
+        assert_eq!(
+            names,
+            [
+                "HighCpu",
+                "HighMemory",
+                "DiskFull",
+                "ReplicationStopped",
+                "ReplicationMemberDown",
+                "ReplicationSlotInactive",
+                "ReplicationSlotLost",
+                "HighLoad"
+            ]
+        );
         // Omitted fields of a built-in keep its values.
         assert!(!rules[0].enabled);
         assert_eq!((rules[0].threshold, rules[0].clear, rules[0].metric.as_str()), (80.0, 75.0, "cpu"));
