@@ -134,12 +134,14 @@ fn install_template() -> TempDir {
 }
 
 /// Settings every instance shares: small buffers, no performance schema, no
-/// DNS (users are matched by IP), and root because the tests run as root.
+/// DNS (users are matched by IP), root because the tests run as root, and
+/// room for the replication bench's 300 logical members.
 const COMMON_CNF: &str = "bind-address=127.0.0.1
 skip-name-resolve
 innodb-buffer-pool-size=16M
 innodb-log-file-size=16M
 performance-schema=0
+max-connections=500
 user=root
 ";
 

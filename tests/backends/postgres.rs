@@ -115,7 +115,7 @@ impl PgPair {
             &data.join("postgresql.conf"),
             &format!(
                 "listen_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\nwal_level = replica\n\
-                 max_wal_senders = 5\nfsync = off\n",
+                 max_wal_senders = 5\nfsync = off\nmax_connections = 400\n", // 400: the replication bench's 300 members
                 self.dir().display()
             ),
         );
