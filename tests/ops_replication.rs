@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use backends::{temp_file, wait_for};
-use opsdeck::config::clusters::{Cluster, ClusterKind, MemberAddr, TlsMode};
+use opsdeck::config::clusters::{Cluster, ClusterKind, MemberAddr};
 use opsdeck::config::secret::Secret;
 use opsdeck::ops::audit::{self, AuditRow, Guard, Operator};
 use opsdeck::ops::catalog::ActionDef;
@@ -52,20 +52,13 @@ async fn rig(kind: ClusterKind, members: Vec<MemberAddr>, user: &str, password: 
     let info = open_and_begin(dir.path().join("state.db"), who).await.expect("open store");
     let (password_dir, password_file) = temp_file("password", &format!("{password}\n"));
     let cluster = Cluster {
-        name: format!("{}-test", kind.as_str()),
-        kind,
-        members,
         user: Some(user.into()),
         password: Some(Secret::File(password_file)),
-        database: None,
-        tls: TlsMode::Auto,
-        ca_file: None,
         interval: Duration::from_secs(1),
-        timeout: Duration::from_secs(2),
         lag_warning: Duration::from_millis(500),
         lag_critical: Duration::from_secs(1),
         promote_max_lag: Duration::from_secs(1),
-        heartbeat_table: None,
+        ..Cluster::new(&format!("{}-test", kind.as_str()), kind, members)
     };
     Rig { dir, store: info.store, session: info.session_id, _password_dir: password_dir, cluster, password }
 }

@@ -21,20 +21,10 @@ const SETTLE: Duration = Duration::from_secs(10);
 
 fn cluster(user: &str, timeout: Duration) -> Cluster {
     Cluster {
-        name: "maria".into(),
-        kind: ClusterKind::Mysql,
-        members: Vec::new(),
         user: Some(user.into()),
-        password: None,
-        database: None,
-        tls: TlsMode::Auto,
-        ca_file: None,
         interval: Duration::from_secs(1),
         timeout,
-        lag_warning: Duration::from_secs(5),
-        lag_critical: Duration::from_secs(60),
-        promote_max_lag: Duration::from_secs(60),
-        heartbeat_table: None,
+        ..Cluster::new("maria", ClusterKind::Mysql, Vec::new())
     }
 }
 

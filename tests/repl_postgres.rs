@@ -14,7 +14,7 @@ use backends::postgres::{
     CHANGE_DEADLINE, MONITOR_PASSWORD, MONITOR_USER, PLAIN_PASSWORD, PLAIN_USER, PgPair, SLOT, STANDBY_NAME,
 };
 use backends::{free_port, wait_for};
-use opsdeck::config::clusters::{Cluster, ClusterKind, MemberAddr, TlsMode};
+use opsdeck::config::clusters::{Cluster, ClusterKind, MemberAddr};
 use opsdeck::config::secret::SecretValue;
 use opsdeck::replication::model::{Lag, LinkState, Role, Status};
 use opsdeck::sources::postgres::PgMember;
@@ -23,20 +23,10 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 
 fn cluster(user: Option<&str>) -> Cluster {
     Cluster {
-        name: "pg-test".into(),
-        kind: ClusterKind::Postgres,
-        members: vec![],
         user: user.map(str::to_owned),
-        password: None,
-        database: None,
-        tls: TlsMode::Auto,
-        ca_file: None,
         interval: Duration::from_secs(1),
         timeout: TIMEOUT,
-        lag_warning: Duration::from_secs(5),
-        lag_critical: Duration::from_secs(60),
-        promote_max_lag: Duration::from_secs(60),
-        heartbeat_table: None,
+        ..Cluster::new("pg-test", ClusterKind::Postgres, vec![])
     }
 }
 

@@ -202,6 +202,27 @@ pub struct Cluster {
 }
 
 impl Cluster {
+    /// A cluster with every optional key at its default, as a config entry
+    /// naming only `name`, `kind` and `members` gets.
+    pub fn new(name: &str, kind: ClusterKind, members: Vec<MemberAddr>) -> Cluster {
+        Cluster {
+            name: name.to_owned(),
+            kind,
+            members,
+            user: None,
+            password: None,
+            database: None,
+            tls: TlsMode::Auto,
+            ca_file: None,
+            interval: two_seconds(),
+            timeout: two_seconds(),
+            lag_warning: five_seconds(),
+            lag_critical: one_minute(),
+            promote_max_lag: one_minute(),
+            heartbeat_table: None,
+        }
+    }
+
     /// The user a connection logs in as.
     pub fn user_or_default(&self) -> Option<&str> {
         match (&self.user, self.kind) {
@@ -334,6 +355,17 @@ mod tests {
         assert!(MemberAddr::parse("db1:0", pg).is_err());
         assert!(MemberAddr::parse("::1", pg).unwrap_err().contains("[addr]:port"));
         assert_eq!(MemberAddr::parse("[::1]:5", pg).map(|m| m.to_string()), Ok("[::1]:5".to_owned()));
+    }
+
+    #[test]
+    fn new_has_the_defaults_a_minimal_entry_gets() {
+        let c = crate::config::parse(
+            "[[clusters]]\nname = \"c\"\nkind = \"redis\"\nmembers = [\"10.0.0.1\"]\n",
+            std::path::Path::new("t.toml"),
+        )
+        .expect("config");
+        let members = vec![MemberAddr::parse("10.0.0.1", ClusterKind::Redis).expect("addr")];
+        assert_eq!(c.clusters, [Cluster::new("c", ClusterKind::Redis, members)]);
     }
 
     #[test]

@@ -197,24 +197,13 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
-    use crate::config::clusters::{ClusterKind, TlsMode};
+    use crate::config::clusters::ClusterKind;
 
     fn cluster(kind: ClusterKind) -> Cluster {
         Cluster {
-            name: "main".into(),
-            kind,
-            members: vec![addr(1), addr(2)],
             user: Some("opsdeck".into()),
             password: Some(Secret::Env("OPSDECK_DB_PASSWORD".into())),
-            database: None,
-            tls: TlsMode::Auto,
-            ca_file: None,
-            interval: Duration::from_secs(2),
-            timeout: Duration::from_secs(2),
-            lag_warning: Duration::from_secs(5),
-            lag_critical: Duration::from_secs(60),
-            promote_max_lag: Duration::from_secs(60),
-            heartbeat_table: None,
+            ..Cluster::new("main", kind, vec![addr(1), addr(2)])
         }
     }
 

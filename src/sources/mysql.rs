@@ -269,22 +269,7 @@ mod tests {
     use crate::config::clusters::ClusterKind;
 
     fn cluster() -> Cluster {
-        Cluster {
-            name: "t".into(),
-            kind: ClusterKind::Mysql,
-            members: Vec::new(),
-            user: Some("monitor".into()),
-            password: None,
-            database: None,
-            tls: TlsMode::Auto,
-            ca_file: None,
-            interval: Duration::from_secs(2),
-            timeout: Duration::from_secs(2),
-            lag_warning: Duration::from_secs(5),
-            lag_critical: Duration::from_secs(60),
-            promote_max_lag: Duration::from_secs(60),
-            heartbeat_table: None,
-        }
+        Cluster { user: Some("monitor".into()), ..Cluster::new("t", ClusterKind::Mysql, Vec::new()) }
     }
 
     #[test]

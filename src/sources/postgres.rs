@@ -182,20 +182,10 @@ mod tests {
 
     fn cluster(tls: TlsMode) -> Cluster {
         Cluster {
-            name: "pg".into(),
-            kind: ClusterKind::Postgres,
-            members: vec![],
             user: Some("monitor".into()),
-            password: None,
-            database: None,
             tls,
-            ca_file: None,
-            interval: Duration::from_secs(2),
             timeout: Duration::from_millis(1500),
-            lag_warning: Duration::from_secs(5),
-            lag_critical: Duration::from_secs(60),
-            promote_max_lag: Duration::from_secs(60),
-            heartbeat_table: None,
+            ..Cluster::new("pg", ClusterKind::Postgres, vec![])
         }
     }
 

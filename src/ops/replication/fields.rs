@@ -140,25 +140,13 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
-    use crate::config::clusters::{ClusterKind, TlsMode};
+    use crate::config::clusters::ClusterKind;
     use crate::replication::model::{Channel, LinkState};
 
     fn cluster(max_lag: u64) -> Cluster {
         Cluster {
-            name: "main".into(),
-            kind: ClusterKind::Mysql,
-            members: vec![addr(1), addr(2), addr(3)],
-            user: None,
-            password: None,
-            database: None,
-            tls: TlsMode::Auto,
-            ca_file: None,
-            interval: Duration::from_secs(2),
-            timeout: Duration::from_secs(2),
-            lag_warning: Duration::from_secs(5),
-            lag_critical: Duration::from_secs(60),
             promote_max_lag: Duration::from_secs(max_lag),
-            heartbeat_table: None,
+            ..Cluster::new("main", ClusterKind::Mysql, vec![addr(1), addr(2), addr(3)])
         }
     }
 
