@@ -2,13 +2,13 @@
 //! with the selected alert's labels, annotations and timeline beside it.
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
 
 use super::format;
-use super::widgets::pane;
+use super::widgets::{list_and_details, pane};
 use crate::alerts::model::{Alert, AlertState, Severity};
 use crate::alerts::queue::Row;
 use crate::app::AppState;
@@ -35,20 +35,8 @@ fn age(state: &AppState, at: Option<jiff::Timestamp>) -> String {
 /// Draw the tab.
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let pane_state = &state.alerts;
-    let wide = area.width >= 120;
     let show_details = pane_state.selected_alert().is_some();
-    let (list_area, details_area) = match (show_details, wide) {
-        (false, _) => (area, None),
-        (true, true) => {
-            let [l, d] = Layout::horizontal([Constraint::Percentage(58), Constraint::Fill(1)]).areas(area);
-            (l, Some(d))
-        }
-        (true, false) => {
-            let [l, d] =
-                Layout::vertical([Constraint::Fill(1), Constraint::Length(area.height / 2)]).areas(area);
-            (l, Some(d))
-        }
-    };
+    let (list_area, details_area) = list_and_details(area, show_details, 120, 58);
     render_list(frame, list_area, state);
     if let (Some(d), Some(alert)) = (details_area, pane_state.selected_alert()) {
         render_details(frame, d, state, alert);

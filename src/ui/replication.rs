@@ -7,13 +7,13 @@
 use std::time::Instant;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
 
 use super::format;
-use super::widgets::{bar_spans, pane};
+use super::widgets::{bar_spans, list_and_details, pane};
 use crate::app::AppState;
 use crate::app::replication::{ClusterState, MemberState, RowId};
 use crate::replication::model::{Downstream, Lag, LinkState, Role, Status};
@@ -34,18 +34,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let pane_state = &state.replication;
     let details =
         pane_state.selected_member().is_some() || matches!(pane_state.selected, Some(RowId::Discovered(..)));
-    let (list_area, details_area) = match (details, area.width >= 130) {
-        (false, _) => (area, None),
-        (true, true) => {
-            let [l, d] = Layout::horizontal([Constraint::Percentage(62), Constraint::Fill(1)]).areas(area);
-            (l, Some(d))
-        }
-        (true, false) => {
-            let [l, d] =
-                Layout::vertical([Constraint::Fill(1), Constraint::Length(area.height / 2)]).areas(area);
-            (l, Some(d))
-        }
-    };
+    let (list_area, details_area) = list_and_details(area, details, 130, 62);
     render_list(frame, list_area, state);
     if let Some(d) = details_area {
         render_details(frame, d, state);

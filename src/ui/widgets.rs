@@ -89,6 +89,26 @@ pub fn labeled_rate_chart(
     history_chart(frame, chart, state, history, style, None);
 }
 
+/// A list with a details pane for its selection: beside it (the list
+/// `list_percent` wide) when the area is at least `wide_at` columns, else
+/// below it in the lower half; no pane while nothing is selected.
+pub fn list_and_details(area: Rect, show: bool, wide_at: u16, list_percent: u16) -> (Rect, Option<Rect>) {
+    use ratatui::layout::{Constraint, Layout};
+    match (show, area.width >= wide_at) {
+        (false, _) => (area, None),
+        (true, true) => {
+            let [l, d] =
+                Layout::horizontal([Constraint::Percentage(list_percent), Constraint::Fill(1)]).areas(area);
+            (l, Some(d))
+        }
+        (true, false) => {
+            let [l, d] =
+                Layout::vertical([Constraint::Fill(1), Constraint::Length(area.height / 2)]).areas(area);
+            (l, Some(d))
+        }
+    }
+}
+
 /// A bar as two spans: the filled part in `style`, the rest as faint dots so
 /// an empty bar still reads as a bar.
 pub fn bar_spans(percent: f64, width: usize, style: Style, theme: &Theme) -> [Span<'static>; 2] {
