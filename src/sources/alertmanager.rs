@@ -11,8 +11,8 @@ use serde::{Deserialize, Deserializer};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::http::{Endpoint, FetchError, PollError, parse_json, spawn_poller};
-use super::{AlertBatch, Payload, Update};
+use super::http::{Endpoint, FetchError, PollError, parse_json};
+use super::{AlertBatch, Update};
 use crate::alerts::model::{Alert, AlertState, Severity, SourceKind};
 use crate::alerts::severity::SeverityMap;
 use crate::config::sources::HttpSource;
@@ -130,25 +130,13 @@ pub async fn poll(endpoint: &Endpoint, source_name: &str) -> Result<AlertBatch, 
 }
 
 /// Start polling `source` every `source.interval`; returns the name its updates carry.
-/// Severities are mapped here, on the poller's task, so the UI thread's
-/// queue only compares what arrives.
 pub fn spawn(
     source: HttpSource,
     severities: SeverityMap,
     tx: mpsc::Sender<Update>,
     cancel: CancellationToken,
 ) -> &'static str {
-    let severities = std::sync::Arc::new(severities);
-    let name = super::leak_name(&source.name);
-    spawn_poller(name, source, tx, cancel, move |ep| {
-        let severities = std::sync::Arc::clone(&severities);
-        async move {
-            let mut batch = poll(&ep, name).await?;
-            batch.map_severities(&severities);
-            Ok(Payload::Alerts(batch))
-        }
-    });
-    name
+    super::spawn_alert_source(source, severities, tx, cancel, |ep, name| async move { poll(&ep, name).await })
 }
 
 #[cfg(test)]

@@ -104,6 +104,34 @@ pub fn spawn_all(config: &Config, tx: &mpsc::Sender<Update>, cancel: &Cancellati
     am.chain(prom).collect()
 }
 
+/// Poll an Alertmanager or Prometheus with `poll` (see `spawn_poller`) and
+/// map each batch's severities on the poller's own task, so the UI thread's
+/// queue only compares what arrives. Returns the name its updates carry.
+pub fn spawn_alert_source<F, Fut>(
+    source: crate::config::sources::HttpSource,
+    severities: crate::alerts::severity::SeverityMap,
+    tx: mpsc::Sender<Update>,
+    cancel: CancellationToken,
+    poll: F,
+) -> &'static str
+where
+    F: Fn(http::Endpoint, &'static str) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<AlertBatch, http::PollError>> + Send + 'static,
+{
+    let severities = std::sync::Arc::new(severities);
+    let name = leak_name(&source.name);
+    http::spawn_poller(name, source, tx, cancel, move |ep| {
+        let severities = std::sync::Arc::clone(&severities);
+        let batch = poll(ep, name);
+        async move {
+            let mut batch = batch.await?;
+            batch.map_severities(&severities);
+            Ok(Payload::Alerts(batch))
+        }
+    });
+    name
+}
+
 /// A configured source's name as the `&'static str` that `Update::source` and
 /// the health list use. Leaked once per source when its poller starts: the
 /// config is read once per run, so this is bounded.
