@@ -377,15 +377,28 @@ fn tab_bar_fits_the_minimum_width() {
 fn clicking_a_tab_title_opens_it() {
     let sandbox = Sandbox::new();
     let mut s = sandbox.spawn(&[]);
-    let first = wait_first_frame(&s);
-    let tab_bar = first.lines().next().unwrap_or_default();
-    let byte = tab_bar.find("3 Replication").expect("tab title");
-    // Byte offset to a 1-based column: the bar before it holds multi-byte marks.
-    let col = tab_bar[..byte].chars().count() + 2;
-    // SGR mouse encoding: press and release of button 0 at (col, row 1).
-    s.send(format!("\x1b[<0;{col};1M\x1b[<0;{col};1m"));
-    s.wait_for_text("[[clusters]]");
-    quit_cleanly(&mut s);
+    wait_first_frame(&s);
+    // Badges arrive with the first samples and shift the titles, so the
+    // column is read from the screen just before each click; a click that
+    // raced a badge is retried.
+    for _ in 0..5 {
+        let screen = s.screen_text();
+        let tab_bar = screen.lines().next().unwrap_or_default();
+        let byte = tab_bar.find("3 Replication").expect("tab title");
+        // Byte offset to a 1-based column: the bar before it holds multi-byte marks.
+        let col = tab_bar[..byte].chars().count() + 2;
+        // SGR mouse encoding: press and release of button 0 at (col, row 1).
+        s.send(format!("\x1b[<0;{col};1M\x1b[<0;{col};1m"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while std::time::Instant::now() < deadline {
+            if s.screen_text().contains("[[clusters]]") {
+                quit_cleanly(&mut s);
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+    panic!("a click on the tab title never opened it\n{}", s.dump());
 }
 
 #[test]
