@@ -4,6 +4,7 @@
 pub mod action;
 pub mod alerts;
 pub mod app;
+pub mod backups;
 pub mod cli;
 pub mod config;
 pub mod logging;

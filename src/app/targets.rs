@@ -1,7 +1,7 @@
 //! Which rows of the current tab an action can be aimed at, and finding a
 //! pinned target again by identity in fresh data (never by row index).
 
-use crate::config::sources::BackupKind;
+use crate::config::backups::BackupKind;
 use crate::ops::target::Target;
 use crate::sources::maintenance::MaintenanceState;
 use crate::ui::Tab;

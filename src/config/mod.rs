@@ -4,6 +4,7 @@
 
 pub mod actions;
 pub mod alerts;
+pub mod backups;
 pub mod clusters;
 pub mod duration;
 mod error;
@@ -17,10 +18,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use backups::BackupSource;
 use clusters::Cluster;
 pub use error::ConfigError;
 pub use keymap::Keymap;
-use sources::{BackupSource, HttpSource, LogSource, unique_names};
+use sources::{HttpSource, LogSource, unique_names};
 
 /// The example config shipped with opsdeck, written by `opsdeck config init`.
 pub const EXAMPLE: &str = include_str!("../../config.example.toml");

@@ -117,64 +117,6 @@ impl TryFrom<RawHttpSource> for HttpSource {
     }
 }
 
-/// `[[backups]]`: a place backups land.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(try_from = "RawBackupSource")]
-pub struct BackupSource {
-    /// Shown as the catalog section's title.
-    pub name: String,
-    /// How to read the catalog.
-    pub kind: BackupKind,
-    /// Directory, repository or stanza location (`kind = "sqlite"`: the database file).
-    pub path: String,
-    /// Newest backup older than this is a breach of the recovery point objective.
-    pub rpo: Duration,
-    /// Where copies go; required by `kind = "sqlite"`, whose online backup writes here.
-    pub destination: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawBackupSource {
-    name: String,
-    kind: BackupKind,
-    path: String,
-    #[serde(deserialize_with = "duration::any")]
-    rpo: Duration,
-    #[serde(default)]
-    destination: Option<String>,
-}
-
-impl TryFrom<RawBackupSource> for BackupSource {
-    type Error = String;
-
-    fn try_from(r: RawBackupSource) -> Result<Self, Self::Error> {
-        if r.kind == BackupKind::Sqlite && r.destination.as_deref().is_none_or(|d| d.trim().is_empty()) {
-            return Err(format!(
-                "backup {:?}: kind = \"sqlite\" needs destination = \"<directory>\"",
-                r.name
-            ));
-        }
-        Ok(BackupSource { name: r.name, kind: r.kind, path: r.path, rpo: r.rpo, destination: r.destination })
-    }
-}
-
-/// The backup catalogs the Backups tab understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BackupKind {
-    /// Dump files in a directory.
-    Dir,
-    /// A restic repository.
-    Restic,
-    /// A pgBackRest stanza.
-    Pgbackrest,
-    /// A WAL-G storage.
-    Walg,
-    /// A SQLite database (`path`) copied by the online backup API into `destination`.
-    Sqlite,
-}
-
 /// `[[logs]]`: a log file (or glob) to tail.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -188,7 +130,7 @@ pub struct LogSource {
 macro_rules! named {
     ($($t:ty),*) => {$(impl Named for $t { fn name(&self) -> &str { &self.name } })*};
 }
-named!(HttpSource, super::clusters::Cluster, BackupSource, LogSource);
+named!(HttpSource, super::clusters::Cluster, super::backups::BackupSource, LogSource);
 
 /// Deserialize a table array whose entries must have distinct, non-empty names.
 pub fn unique_names<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>

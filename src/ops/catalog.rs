@@ -10,8 +10,9 @@ use super::guard::Tier;
 use super::precondition::Condition;
 use crate::config::Config;
 use crate::config::actions::{ActionConfig, TargetKind};
+use crate::config::backups::BackupKind;
 use crate::config::keymap::KeySpec;
-use crate::config::sources::{BackupKind, HttpSource};
+use crate::config::sources::HttpSource;
 
 /// One action as the pipeline sees it.
 #[derive(Debug, Clone, PartialEq)]

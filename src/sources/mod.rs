@@ -4,6 +4,7 @@
 //! so health (last success, last error) is kept in one place for all of them.
 
 pub mod alertmanager;
+pub mod backups;
 pub mod health;
 pub mod http;
 pub mod maintenance;

@@ -90,7 +90,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, tab: Tab) {
             }
         }));
         if tab == Tab::Backups
-            && state.config.backups.iter().any(|b| b.kind == crate::config::sources::BackupKind::Sqlite)
+            && state.config.backups.iter().any(|b| b.kind == crate::config::backups::BackupKind::Sqlite)
         {
             let keys = state.keymap();
             text.push(Line::styled(

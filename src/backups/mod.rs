@@ -1,0 +1,4 @@
+//! The backup catalog: what backups exist, whether they keep the promises the
+//! config makes (RPO, cadence, retention, size), and proving them restorable.
+
+pub mod model;
