@@ -2,3 +2,4 @@
 //! config makes (RPO, cadence, retention, size), and proving them restorable.
 
 pub mod model;
+pub mod verify;

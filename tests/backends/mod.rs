@@ -9,8 +9,10 @@
 
 pub mod fake_http;
 pub mod mariadb;
+pub mod pgbackrest;
 pub mod postgres;
 pub mod redis;
+pub mod restic;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

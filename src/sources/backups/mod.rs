@@ -2,7 +2,10 @@
 //! catalog (a directory scan or a tool's JSON listing) on its own interval
 //! and timeout, so a slow repository never delays another catalog.
 
+pub mod pgbackrest;
+pub mod restic;
 pub mod tool;
+pub mod walg;
 
 use std::time::Duration;
 
