@@ -334,6 +334,62 @@ pub fn builtin_rules() -> Vec<RuleConfig> {
             Severity::Critical,
             "Replication slot {slot} on {member} ({cluster}) is lost or about to be",
         ),
+        // Backups (the Backups tab's samples, per catalog).
+        rule(
+            "BackupStale",
+            "backup_age_rpo_ratio",
+            1.0,
+            1.0,
+            0,
+            Severity::Warning,
+            "Newest backup of {catalog} is {value}× its RPO old",
+        ),
+        rule(
+            "BackupStaleCritical",
+            "backup_age_rpo_ratio",
+            2.0,
+            2.0,
+            0,
+            Severity::Critical,
+            "Newest backup of {catalog} is {value}× its RPO old",
+        ),
+        rule("BackupGap", "backup_gaps", 0.5, 0.5, 0, Severity::Warning, "{catalog} misses expected backups"),
+        rule(
+            "BackupSizeAnomaly",
+            "backup_size_anomalies",
+            0.5,
+            0.5,
+            0,
+            Severity::Warning,
+            "{catalog} has {value} backup(s) much smaller than usual",
+        ),
+        rule(
+            "BackupRetention",
+            "backup_retention",
+            0.5,
+            0.5,
+            0,
+            Severity::Warning,
+            "{catalog} keeps backups past its retention",
+        ),
+        rule(
+            "BackupVerifyFailed",
+            "backup_verify_failed",
+            0.5,
+            0.5,
+            0,
+            Severity::Critical,
+            "{catalog}: {value} backup(s) failed verification",
+        ),
+        rule(
+            "BackupCatalogUnreadable",
+            "backup_catalog_error",
+            0.5,
+            0.5,
+            120,
+            Severity::Warning,
+            "Backup catalog {catalog} cannot be read",
+        ),
     ]
 }
 
@@ -409,7 +465,14 @@ mod tests {
                 "ReplicationStopped",
                 "ReplicationMemberDown",
                 "ReplicationSlotInactive",
-                "ReplicationSlotLost"
+                "ReplicationSlotLost",
+                "BackupStale",
+                "BackupStaleCritical",
+                "BackupGap",
+                "BackupSizeAnomaly",
+                "BackupRetention",
+                "BackupVerifyFailed",
+                "BackupCatalogUnreadable"
             ]
         );
         assert_eq!(c.alerts.group_by, ["alertname"]);
@@ -431,7 +494,7 @@ mod tests {
         // Omitted fields of a built-in keep its values.
         assert!(!rules[0].enabled);
         assert_eq!((rules[0].threshold, rules[0].clear, rules[0].metric.as_str()), (80.0, 75.0, "cpu"));
-        let load = &rules[7];
+        let load = &rules[builtins.len()];
         assert_eq!((load.op, load.threshold, load.clear), (RuleOp::Above, 8.0, 8.0));
         assert_eq!((load.for_, load.severity), (Duration::from_secs(120), Severity::Critical));
         assert_eq!(load.labels["team"], "ops");

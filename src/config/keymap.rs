@@ -185,7 +185,7 @@ pub struct Keymap {
 }
 
 /// The built-in bindings; `config.example.toml` lists the same.
-const DEFAULT_BINDINGS: [(Action, &[&str]); 28] = [
+const DEFAULT_BINDINGS: [(Action, &[&str]); 29] = [
     (Action::Quit, &["q", "ctrl-c"]),
     (Action::Suspend, &["ctrl-z"]),
     (Action::Redraw, &["ctrl-l"]),
@@ -214,6 +214,7 @@ const DEFAULT_BINDINGS: [(Action, &[&str]); 28] = [
     (Action::ToggleArm, &["A"]),
     (Action::ToggleAudit, &["a"]),
     (Action::ToggleQuiet, &["s"]),
+    (Action::Open, &["enter"]),
 ];
 
 impl Default for Keymap {

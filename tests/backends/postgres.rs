@@ -281,12 +281,12 @@ pub fn newest_bin_dir() -> PathBuf {
 }
 
 /// The first line of `postmaster.pid`: the postmaster's pid, while it runs.
-fn postmaster_pid(data: &Path) -> Option<i32> {
+pub fn postmaster_pid(data: &Path) -> Option<i32> {
     let text = std::fs::read_to_string(data.join("postmaster.pid")).ok()?;
     text.lines().next()?.trim().parse().ok()
 }
 
-fn chown_to_postgres(path: &Path) {
+pub fn chown_to_postgres(path: &Path) {
     let id = |flag: &str| -> u32 {
         let out = Command::new("id").args([flag, "postgres"]).output().expect("run id");
         assert!(out.status.success(), "no postgres OS user (install the postgresql package)");
@@ -295,7 +295,7 @@ fn chown_to_postgres(path: &Path) {
     std::os::unix::fs::chown(path, Some(id("-u")), Some(id("-g"))).expect("chown temp dir to postgres");
 }
 
-fn run_as_postgres(program: &Path, args: &[&str]) -> Output {
+pub fn run_as_postgres(program: &Path, args: &[&str]) -> Output {
     Command::new("runuser")
         .args(["-u", "postgres", "--"])
         .arg(program)

@@ -107,7 +107,8 @@ pub async fn run(run: &ToolRun) -> Result<ToolOutput, CatalogError> {
         let mut stdout = Vec::new();
         let mut stderr = Vec::new();
         let read_out = async {
-            let mut chunk = [0u8; 64 * 1024];
+            // On the heap: a 64 KiB array would sit in every caller's future.
+            let mut chunk = vec![0u8; 64 * 1024];
             loop {
                 let n = out.read(&mut chunk).await?;
                 if n == 0 {
