@@ -66,11 +66,13 @@ pub enum Action {
     ToggleAudit,
     /// Show or hide acked, silenced and inhibited alerts.
     ToggleQuiet,
+    /// Open the selected row: a backup catalog's list of backups.
+    Open,
 }
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::Quit,
         Action::Suspend,
         Action::Redraw,
@@ -99,6 +101,7 @@ impl Action {
         Action::ToggleArm,
         Action::ToggleAudit,
         Action::ToggleQuiet,
+        Action::Open,
     ];
 
     /// One line for the help overlay.
@@ -132,6 +135,7 @@ impl Action {
             Action::ToggleArm => "arm / disarm mutating actions",
             Action::ToggleAudit => "show/hide the audit trail",
             Action::ToggleQuiet => "show/hide acked, silenced and inhibited alerts",
+            Action::Open => "open the selected row (a backup catalog's backups)",
         }
     }
 

@@ -35,6 +35,23 @@ fn every_tab_at_both_sizes() {
 }
 
 #[test]
+fn backups_tab_summary_and_drill_down_at_both_sizes() {
+    let mut state = fixture::backups_state(14);
+    state.apply(Action::TabBackups);
+    for (w, h) in [(80, 24), (160, 48)] {
+        assert_snapshot!(format!("backups_summary_{w}x{h}"), render(&state, w, h));
+    }
+    state.apply(Action::Down);
+    for (w, h) in [(80, 24), (160, 48)] {
+        assert_snapshot!(format!("backups_catalog_{w}x{h}"), render(&state, w, h));
+    }
+    state.apply(Action::Open);
+    for (w, h) in [(80, 24), (160, 48)] {
+        assert_snapshot!(format!("backups_list_{w}x{h}"), render(&state, w, h));
+    }
+}
+
+#[test]
 fn help_overlay_and_read_only_badge() {
     let config = Config { read_only: true, ..Config::default() };
     let mut state = fixture::state_with(config, "dark", 40);

@@ -3,6 +3,7 @@
 //! state, and draws once. Nothing here waits on a backend.
 
 mod alerts;
+pub mod backups;
 mod modal;
 mod pipeline;
 mod processes;
@@ -73,6 +74,11 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
         state.watch_source(spawned.name, spawned.period);
     }
     crate::sources::replication::spawn_all(&state.config.clusters, &tx, &cancel);
+    let rescan_backups = crate::sources::backups::spawn_all(&state.config.backups, &tx, &cancel);
+    if !state.config.backups.is_empty() {
+        // Checks are read once the store opens, and again after each check.
+        state.backups.reload_checks = true;
+    }
     // Alert history and acks go through one task, started when the store opens.
     let (jobs_tx, jobs_rx) = mpsc::channel::<crate::alerts::history::Job>(256);
     let mut jobs_rx = Some(jobs_rx);
@@ -155,6 +161,12 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
                 let _ = jobs_tx.try_send(crate::alerts::history::Job::LoadAcks);
             }
             send_alert_jobs(&mut state, &jobs_tx);
+            if std::mem::take(&mut state.backups.reload_checks) {
+                tokio::spawn(load_backup_checks(info.store.clone(), tx.clone()));
+            }
+        }
+        if std::mem::take(&mut state.backups.rescan) {
+            rescan_backups.notify_waiters();
         }
         if std::mem::take(&mut state.alerts.ring) {
             tui.bell()?;
@@ -206,6 +218,18 @@ async fn finish_running_actions(state: &mut AppState, updates: &mut mpsc::Receiv
     };
     // The run's own kill grace is 2 s; the audit write after it is quick.
     let _ = tokio::time::timeout(Duration::from_secs(4), wait).await;
+}
+
+/// Read the latest backup checks and hand them to the app.
+async fn load_backup_checks(store: crate::store::Store, tx: mpsc::Sender<Update>) {
+    match crate::backups::checks::latest(&store).await {
+        Ok(records) => {
+            let _ = tx
+                .send(Update::now(crate::sources::backups::SOURCE, Ok(Payload::BackupChecks(records))))
+                .await;
+        }
+        Err(e) => tracing::warn!("{e}"),
+    }
 }
 
 /// Hand the alerts' pending store work to the store task. A full queue

@@ -125,14 +125,16 @@ pub struct AppState {
     pub pipeline: Pipeline,
     /// The pipeline's open screen (menu, dialog, run, command line, audit).
     pub modal: Option<Modal>,
-    /// The selected catalog on the Backups tab (pinned by name when it matters).
-    pub backup_selected: Option<usize>,
+    /// The Backups tab.
+    pub backups: super::backups::BackupsPane,
     /// The Alerts tab.
     pub alerts: super::alerts::AlertsPane,
     /// The Replication tab.
     pub replication: super::replication::ReplicationPane,
     /// Wall-clock now, read with the clock; alert ages are measured against it.
     pub wall: jiff::Timestamp,
+    /// The zone times are shown in (this machine's; tests fix it).
+    pub tz: jiff::tz::TimeZone,
 }
 
 /// How long a notice stays in the status bar.
@@ -160,10 +162,11 @@ impl AppState {
         AppState {
             pipeline,
             modal: None,
-            backup_selected: None,
+            backups: super::backups::BackupsPane::new(&config.backups),
             alerts: super::alerts::AlertsPane::new(&config),
             replication: super::replication::ReplicationPane::new(&config.clusters, config.refresh),
             wall: jiff::Timestamp::now(),
+            tz: jiff::tz::TimeZone::system(),
             tab: Tab::Metrics,
             host,
             clock: String::new(),
@@ -230,7 +233,8 @@ impl AppState {
         match update.result {
             Ok(Payload::Node(sample)) => {
                 self.history.push(&sample);
-                let extra = self.replication.samples();
+                let mut extra = self.replication.samples();
+                extra.extend(self.backups.samples(self.wall));
                 self.alerts.on_node_sample(&self.host, &sample, &extra, self.now, self.config.alerts.bell);
                 self.processes.rebuild(&sample.processes);
                 self.node = Some(sample);
@@ -250,6 +254,16 @@ impl AppState {
                 {
                     self.alerts.reload_acks = true;
                 }
+                // A backup check landed in the store; a backup may have landed on disk.
+                if let crate::ops::executor::Event::Ended { ticket, .. } = &ev
+                    && self
+                        .pipeline
+                        .run(*ticket)
+                        .is_some_and(|r| matches!(r.def.exec, crate::ops::catalog::Exec::Backup(..)))
+                {
+                    self.backups.reload_checks = true;
+                    self.backups.rescan = true;
+                }
                 self.pipeline.apply(self.now, ev);
                 first_news = true; // the operator is watching it
             }
@@ -258,6 +272,8 @@ impl AppState {
             Ok(Payload::Acks(acks)) => self.alerts.on_acks(acks, self.now),
             Ok(Payload::Timeline(fingerprint, events)) => self.alerts.timeline = (fingerprint, events),
             Ok(Payload::Replication(report)) => self.replication.on_report(report, self.now),
+            Ok(Payload::Backups(report)) => self.backups.on_report(report, self.now, self.wall),
+            Ok(Payload::BackupChecks(records)) => self.backups.on_checks(records, self.wall),
             Err(_) => {} // kept in health; the last good data stays on screen
         }
         self.refresh_open_dialog();
@@ -282,6 +298,7 @@ impl AppState {
 
     /// Once a second: the arming window may have ended.
     pub fn tick(&mut self) {
+        self.backups.tick(self.now, self.wall);
         if self.pipeline.was_armed && self.pipeline.arming.remaining(self.now).is_none() {
             self.pipeline.was_armed = false;
             self.notify("disarmed: the arming window ended");
@@ -469,9 +486,22 @@ impl AppState {
                 _ => {}
             }
         }
-        if self.tab == Tab::Backups && matches!(action, Action::Up | Action::Down) {
-            self.move_backup_selection(if action == Action::Up { -1 } else { 1 });
-            return Effect::None;
+        if self.tab == Tab::Backups {
+            match action {
+                Action::Up => return self.then_none(|s| s.backups.move_by(-1)),
+                Action::Down => return self.then_none(|s| s.backups.move_by(1)),
+                Action::PageUp => return self.then_none(|s| s.backups.move_by(-10)),
+                Action::PageDown => return self.then_none(|s| s.backups.move_by(10)),
+                Action::Top => return self.then_none(|s| s.backups.jump(false)),
+                Action::Bottom => return self.then_none(|s| s.backups.jump(true)),
+                Action::Open => return self.then_none(|s| s.backups.enter()),
+                Action::Back if self.backups.selected.is_some() => {
+                    return self.then_none(|s| {
+                        s.backups.back();
+                    });
+                }
+                _ => {}
+            }
         }
         let all_len = self.node.as_ref().map_or(0, |n| n.processes.len());
         let page = 10;
@@ -526,15 +556,6 @@ impl AppState {
         let msg = format!("running: {}; quit again to cancel it and leave", running.join(", "));
         self.notify(&msg);
         Effect::None
-    }
-
-    fn move_backup_selection(&mut self, delta: isize) {
-        let n = self.config.backups.len();
-        if n == 0 {
-            return;
-        }
-        let from = self.backup_selected.map_or(0, |i| i.saturating_add_signed(delta));
-        self.backup_selected = Some(from.min(n - 1));
     }
 
     fn set_sort(&mut self, sort: ProcessSort) {

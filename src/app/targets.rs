@@ -23,7 +23,13 @@ impl AppState {
                 }
                 out
             }
-            Tab::Backups => self.backup_selected.and_then(|i| self.backup_target(i)).into_iter().collect(),
+            Tab::Backups => {
+                let file = self
+                    .backups
+                    .selected_backup()
+                    .and_then(|(c, b)| crate::ops::backup::file_target(&c.config.name, b));
+                file.into_iter().chain(self.backups.selected.and_then(|i| self.backup_target(i))).collect()
+            }
             Tab::Alerts => self.alerts.selected_alert().map(Target::alert).into_iter().collect(),
             Tab::Replication => self.replication_target().into_iter().collect(),
             Tab::Logs => Vec::new(),
@@ -40,9 +46,18 @@ impl AppState {
                 let node = self.node.as_ref()?;
                 node.processes.iter().find(|p| p.pid.to_string() == pid).map(Target::process)
             }
-            crate::config::actions::TargetKind::Backup => (0..self.config.backups.len())
-                .filter_map(|i| self.backup_target(i))
-                .find(|t| t.id == pinned.id),
+            crate::config::actions::TargetKind::Backup => match &pinned.probe {
+                crate::ops::target::Probe::BackupFile { catalog, backup, .. } => self
+                    .backups
+                    .catalogs
+                    .iter()
+                    .find(|c| &c.config.name == catalog)
+                    .and_then(|c| c.catalog.as_ref()?.backups.iter().find(|b| &b.id == backup))
+                    .and_then(|b| crate::ops::backup::file_target(catalog, b)),
+                _ => (0..self.config.backups.len())
+                    .filter_map(|i| self.backup_target(i))
+                    .find(|t| t.id == pinned.id),
+            },
             crate::config::actions::TargetKind::Alert => match pinned.fields.get("fingerprint") {
                 Some(crate::ops::precondition::FieldValue::Text(fp)) => {
                     self.alerts.queue.by_fingerprint(fp).map(Target::alert)
@@ -92,11 +107,19 @@ impl AppState {
         Some(Target::db_member(&cluster.config, addr, fields))
     }
 
+    /// A catalog as a target: a SQLite database for its online backup, any
+    /// other catalog for verify, backup now and restore test.
     fn backup_target(&self, index: usize) -> Option<Target> {
         let b = self.config.backups.get(index)?;
         match (b.kind, &b.destination) {
             (BackupKind::Sqlite, Some(dest)) => Some(Target::sqlite_database(&b.name, &b.path, dest)),
-            _ => None,
+            (BackupKind::Sqlite, None) => None,
+            _ => {
+                let state = self.backups.catalogs.get(index);
+                let count = state.and_then(|c| c.catalog.as_ref()).map(|c| c.backups.len());
+                let readable = state.is_some_and(|c| c.error.is_none() && c.catalog.is_some());
+                Some(crate::ops::backup::catalog_target(b, count, readable))
+            }
         }
     }
 }

@@ -62,6 +62,8 @@ pub enum Exec {
     ExpireSilence(Vec<HttpSource>),
     /// A replication action on a database member (promote, read-only, replay, replica threads).
     Replication(super::replication::ReplOp),
+    /// A backup action (verify, backup now, restore test) with the catalogs it may serve.
+    Backup(super::backup::BackupOp, Arc<Vec<crate::config::backups::BackupSource>>),
 }
 
 impl ActionDef {
@@ -100,6 +102,7 @@ impl ActionDef {
                 Some(super::precondition::FieldValue::Text(kind)) => op.applies_to_kind_name(kind),
                 _ => false,
             },
+            Exec::Backup(op, _) => op.applies(&target.fields),
             _ => true,
         }
     }
@@ -164,6 +167,7 @@ pub fn all(config: &Config) -> Vec<Arc<ActionDef>> {
     }
     out.extend(alert_actions(config));
     out.extend(super::replication::action_defs(&config.clusters));
+    out.extend(super::backup::action_defs(&config.backups));
     out.extend(config.actions.iter().map(ActionDef::from_config));
     out.into_iter().map(Arc::new).collect()
 }

@@ -5,6 +5,7 @@
 
 pub mod argv;
 pub mod audit;
+pub mod backup;
 pub mod catalog;
 pub mod executor;
 pub mod guard;

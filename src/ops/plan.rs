@@ -68,6 +68,8 @@ pub enum Plan {
         /// For a promote: the current primary's reachability and read-only state.
         primary_note: Option<String>,
     },
+    /// Verify a backup, back up now, or a restore test.
+    Backup(super::backup::BackupPlan),
 }
 
 /// Who, why, when and the form's values: what a plan is made from besides
@@ -151,6 +153,7 @@ pub fn prepare(def: &ActionDef, target: &Target, ctx: &Context) -> Result<Plan, 
             Ok(Plan::ExpireSilence { source: Box::new(source.clone()), id })
         }
         Exec::Replication(op) => super::replication::prepare(*op, target),
+        Exec::Backup(op, catalogs) => super::backup::prepare(*op, catalogs, target),
     }
 }
 
@@ -201,6 +204,7 @@ impl Plan {
             Plan::Replication { op, cluster, addr, primary_note } => {
                 super::replication::preview(*op, cluster, addr, primary_note.as_deref())
             }
+            Plan::Backup(plan) => plan.preview(),
         }
     }
 
@@ -225,6 +229,7 @@ impl Plan {
         };
         match self {
             Plan::Command(spec) => run::run(spec, cancel, lines).await,
+            Plan::Backup(plan) => plan.execute(timeout, cancel, lines, store).await,
             Plan::Replication { op, cluster, addr, .. } => {
                 super::replication::execute(*op, cluster, addr, timeout, cancel, lines).await
             }
@@ -347,7 +352,8 @@ pub fn mask(arg: &str) -> String {
 
 /// Shell-style quoting for display only (nothing is ever run through a shell),
 /// so an argument with spaces, quotes or a newline reads as one argument.
-fn quote(arg: &str) -> String {
+/// Shell-quote one argument for reading (never for a shell: nothing here runs one).
+pub fn quote(arg: &str) -> String {
     let plain =
         !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./:=@,+%{}•".contains(c));
     if plain {

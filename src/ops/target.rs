@@ -52,6 +52,15 @@ pub enum Probe {
         /// The member.
         addr: crate::config::clusters::MemberAddr,
     },
+    /// A dump file: gone aborts; another size is another backup.
+    BackupFile {
+        /// The file.
+        path: PathBuf,
+        /// Its catalog's name.
+        catalog: String,
+        /// Its id in the catalog.
+        backup: String,
+    },
     /// Known only from the app's own data (an alert, a silence): the dialog
     /// re-finds it by identity on every update; the executor takes it as pinned.
     AppData,
@@ -274,6 +283,15 @@ impl Target {
             }
             // Read in `probe`, on the runtime: it is network work.
             Probe::AppData | Probe::DbMember { .. } => Ok(Some(fresh)),
+            Probe::BackupFile { path, catalog, backup } => match std::fs::metadata(path) {
+                Ok(m) => {
+                    fresh.id = super::backup::file_id(catalog, backup, m.len());
+                    fresh.fields.insert("size_bytes".into(), FieldValue::Number(m.len() as f64));
+                    Ok(Some(fresh))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            },
             Probe::SqliteDatabase { path } => match std::fs::metadata(path) {
                 Ok(m) => {
                     fresh.fields.insert("exists".into(), FieldValue::Bool(true));

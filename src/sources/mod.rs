@@ -50,6 +50,10 @@ pub enum Payload {
     Timeline(String, Vec<crate::alerts::history::Event>),
     /// One database member's poll.
     Replication(replication::MemberReport),
+    /// One backup catalog's poll.
+    Backups(backups::CatalogReport),
+    /// The latest backup checks (verify, restore test, backup now), as the store holds them.
+    BackupChecks(Vec<crate::backups::checks::CheckRecord>),
 }
 
 /// One poll of an alert source: all its current alerts (and silences).

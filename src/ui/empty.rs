@@ -81,7 +81,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, tab: Tab) {
     } else {
         text.push(Line::styled("Configured, but this build does not poll these yet:", theme.warning));
         // Backups rows are selectable already: a SQLite catalog has its backup action.
-        let selected = if tab == Tab::Backups { state.backup_selected } else { None };
+        let selected = if tab == Tab::Backups { state.backups.selected } else { None };
         text.extend(listed.into_iter().enumerate().map(|(i, s)| {
             if selected == Some(i) {
                 Line::styled(format!("› • {s}"), theme.selection)

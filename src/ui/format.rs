@@ -53,6 +53,17 @@ pub fn age(d: Duration) -> String {
     }
 }
 
+/// A period in one short token: `15m`, `1h`, `26h`, `7d`, `90s`.
+pub fn period(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        _ if s >= 86_400 && s.is_multiple_of(86_400) => format!("{}d", s / 86_400),
+        _ if s >= 3600 && s.is_multiple_of(3600) => format!("{}h", s / 3600),
+        _ if s >= 60 && s.is_multiple_of(60) => format!("{}m", s / 60),
+        _ => format!("{s}s"),
+    }
+}
+
 /// Truncate to `width` characters, marking the cut with `…`.
 pub fn truncate(s: &str, width: usize) -> String {
     if s.chars().count() <= width {

@@ -12,6 +12,7 @@
 pub mod actions;
 pub mod alerts;
 pub mod audit;
+pub mod backups;
 pub mod empty;
 pub mod format;
 pub mod help;
@@ -28,6 +29,7 @@ use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 use crate::app::{AppState, Overlay};
+use crate::config::backups::BackupKind;
 
 /// Below this the screen says so instead of drawing a broken layout.
 pub const MIN_WIDTH: u16 = 60;
@@ -106,6 +108,9 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         Tab::Metrics => metrics::render(frame, body, state),
         Tab::Alerts => alerts::render(frame, body, state),
         Tab::Replication if !state.config.clusters.is_empty() => replication::render(frame, body, state),
+        Tab::Backups if state.config.backups.iter().any(|b| b.kind != BackupKind::Sqlite) => {
+            backups::render(frame, body, state);
+        }
         other => empty::render(frame, body, state, other),
     }
     status::render(frame, status_bar, state);

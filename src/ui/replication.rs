@@ -13,14 +13,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
 
 use super::format;
-use super::widgets::{bar_spans, list_and_details, pane};
+use super::widgets::{bar_spans, list_and_details, pane, spark};
 use crate::app::AppState;
 use crate::app::replication::{ClusterState, MemberState, RowId};
 use crate::replication::model::{Downstream, Lag, LinkState, Role, Status};
 use crate::replication::topology::NodeKind;
 use crate::theme::Theme;
 
-const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 const SPARK_WIDTH: usize = 12;
 /// Indentation plus address: the columns after it line up at every depth.
 const ADDR_COLUMN: usize = 28;
@@ -251,15 +250,7 @@ fn byte_lag(c: &ClusterState, _m: &MemberState, s: &Status) -> Option<u64> {
 }
 
 fn sparkline(m: &MemberState, now: Instant, epoch: Instant) -> String {
-    let cols = m.lag.columns(SPARK_WIDTH, epoch, now);
-    let max = cols.iter().flatten().copied().fold(0.0_f64, f64::max);
-    cols.iter()
-        .map(|v| match v {
-            None => ' ',
-            Some(_) if max <= 0.0 => SPARK[0],
-            Some(v) => SPARK[((v / max) * 7.0).round().clamp(0.0, 7.0) as usize],
-        })
-        .collect()
+    spark(m.lag.columns(SPARK_WIDTH, epoch, now))
 }
 
 fn discovered_line(c: &ClusterState, d: &Downstream, depth: usize, theme: &Theme) -> Line<'static> {

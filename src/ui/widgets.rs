@@ -109,6 +109,21 @@ pub fn list_and_details(area: Rect, show: bool, wide_at: u16, list_percent: u16)
     }
 }
 
+/// Values as a one-line bar sparkline, scaled to their maximum; `None` is a gap.
+pub fn spark(values: impl IntoIterator<Item = Option<f64>>) -> String {
+    const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let values: Vec<Option<f64>> = values.into_iter().collect();
+    let max = values.iter().flatten().copied().fold(0.0_f64, f64::max);
+    values
+        .iter()
+        .map(|v| match v {
+            None => ' ',
+            Some(_) if max <= 0.0 => SPARK[0],
+            Some(v) => SPARK[((v / max) * 7.0).round().clamp(0.0, 7.0) as usize],
+        })
+        .collect()
+}
+
 /// A bar as two spans: the filled part in `style`, the rest as faint dots so
 /// an empty bar still reads as a bar.
 pub fn bar_spans(percent: f64, width: usize, style: Style, theme: &Theme) -> [Span<'static>; 2] {
