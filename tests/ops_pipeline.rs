@@ -3,6 +3,8 @@
 //! allows runs with its placeholders as literal arguments and is audited
 //! before and after.
 
+mod backends;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -353,4 +355,88 @@ async fn the_sqlite_backup_action_copies_and_verifies() {
         .unwrap();
     assert_eq!(n, 3);
     assert!(row.unwrap().output_excerpt.unwrap().contains("integrity_check: ok"));
+}
+
+/// The Backups tab's configured commands: `backup_now` writes, so it is
+/// refused in read-only mode; `restore_test` asks for the name and a reason;
+/// each run is stored as a backup check with its result.
+#[tokio::test]
+async fn backup_now_and_restore_test_run_their_argv_and_are_recorded() {
+    use opsdeck::backups::checks::{self, CheckKind};
+    let rig = rig().await;
+    let root = rig.dir.path().join("dumps");
+    std::fs::create_dir_all(root.join("full")).unwrap();
+    let dump = root.join("full/db_now.sql.gz");
+    let toml = format!(
+        "[[backups]]\nname = \"dumps\"\nkind = \"dir\"\npath = \"{}\"\nrpo = \"1h\"\n\
+         backup_command = [\"sh\", \"-c\", \"echo dump | gzip > {}\"]\n\
+         restore_test_command = [\"sh\", \"-c\", \"echo 'restore failed: table t missing' >&2; exit 3\"]\n",
+        root.display(),
+        dump.display()
+    );
+    let config = opsdeck::config::parse(&toml, Path::new("test.toml")).unwrap();
+    let target = || opsdeck::ops::backup::catalog_target(&config.backups[0], Some(0), true);
+
+    let read_only = SessionFacts { read_only: true, ..armed() };
+    let (events, _) = carry(
+        &rig,
+        request(&rig, action(&toml, "backup_now"), target(), "y", read_only),
+        Some(rig.store.clone()),
+    )
+    .await;
+    assert_eq!(ended(&events).0, Guard::RefusedReadOnly);
+    assert!(!dump.exists(), "a refused backup never runs");
+
+    let (events, _) = carry(
+        &rig,
+        request(&rig, action(&toml, "backup_now"), target(), "y", armed()),
+        Some(rig.store.clone()),
+    )
+    .await;
+    assert_eq!(ended(&events).1.unwrap().ending, Ending::Exited(0));
+    assert!(dump.exists());
+
+    let mut restore = request(&rig, action(&toml, "restore_test"), target(), "dumps", armed());
+    restore.confirmation.reason = "quarterly drill".into();
+    let (events, row) = carry(&rig, restore, Some(rig.store.clone())).await;
+    assert_eq!(ended(&events).1.unwrap().ending, Ending::Exited(3));
+    assert_eq!(row.unwrap().reason.as_deref(), Some("quarterly drill"));
+
+    let stored = checks::latest(&rig.store).await.unwrap();
+    let of = |kind| stored.iter().find(|c| c.kind == kind).map(|c| (c.result.ok, c.result.detail.clone()));
+    assert_eq!(of(CheckKind::BackupNow), Some((true, "ok".to_owned())));
+    assert_eq!(
+        of(CheckKind::RestoreTest),
+        Some((false, "exit code 3: restore failed: table t missing".to_owned()))
+    );
+}
+
+/// Verify on a restic catalog is `restic check` against a real repository:
+/// read-only, so it runs unarmed and in read-only mode, and its result is
+/// stored as a check of the whole repository.
+#[tokio::test]
+async fn verify_on_a_restic_catalog_runs_restic_check() {
+    use opsdeck::backups::checks;
+    let rig = rig().await;
+    let repo = backends::restic::ResticRepo::init();
+    repo.backup(rig.dir.path());
+    let toml = format!(
+        "[[backups]]\nname = \"files\"\nkind = \"restic\"\npath = \"{}\"\npassword_file = \"{}\"\nrpo = \"1h\"\n\
+         read_data_subset = \"100%\"\n",
+        repo.path().display(),
+        repo.password_file().display()
+    );
+    let config = opsdeck::config::parse(&toml, Path::new("test.toml")).unwrap();
+    let target = opsdeck::ops::backup::catalog_target(&config.backups[0], Some(1), true);
+    let def = action(&toml, "verify_backup");
+    let read_only = SessionFacts { read_only: true, ..SessionFacts::default() };
+    let req = request(&rig, def, target, "y", read_only);
+    assert!(req.shown_preview.contains("restic check --read-data-subset=100%"), "{}", req.shown_preview);
+    assert!(!req.shown_preview.contains(repo.password()), "{}", req.shown_preview);
+    let (events, _) = carry(&rig, req, Some(rig.store.clone())).await;
+    let outcome = ended(&events).1.unwrap();
+    assert_eq!(outcome.ending, Ending::Exited(0), "{}", outcome.excerpt);
+    let stored = checks::latest(&rig.store).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!((stored[0].backup_id.as_str(), stored[0].result.ok), ("", true));
 }
