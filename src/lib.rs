@@ -8,6 +8,7 @@ pub mod backups;
 pub mod cli;
 pub mod config;
 pub mod logging;
+pub mod logs;
 pub mod model;
 pub mod ops;
 pub mod replication;

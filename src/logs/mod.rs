@@ -1,0 +1,6 @@
+//! The Logs tab's engine: following files across rotation, reading lines
+//! safely (bounded, decoded, made inert), and understanding them (level,
+//! time, JSON fields, multi-line records).
+
+pub mod follow;
+pub mod line;
