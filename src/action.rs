@@ -66,13 +66,33 @@ pub enum Action {
     ToggleAudit,
     /// Show or hide acked, silenced and inhibited alerts.
     ToggleQuiet,
-    /// Open the selected row: a backup catalog's list of backups.
+    /// Open the selected row: a backup catalog's list of backups; a log line's details.
     Open,
+    /// Logs: search (a substring, or /regex/); matches are highlighted.
+    Search,
+    /// Logs: next search match.
+    SearchNext,
+    /// Logs: previous search match.
+    SearchPrev,
+    /// Logs: pause / resume following (paused, lines keep arriving and are counted).
+    ToggleFollow,
+    /// Logs: wrap long lines on/off.
+    ToggleWrap,
+    /// Logs: scroll left (wrap off).
+    ScrollLeft,
+    /// Logs: scroll right (wrap off).
+    ScrollRight,
+    /// Logs: copy the selected line to the clipboard (OSC 52, works over SSH).
+    CopyLine,
+    /// Logs: all sources merged, then one at a time.
+    CycleSource,
+    /// Logs: minimum level: all, warning, error.
+    CycleLevel,
 }
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 29] = [
+    pub const ALL: [Action; 39] = [
         Action::Quit,
         Action::Suspend,
         Action::Redraw,
@@ -102,6 +122,16 @@ impl Action {
         Action::ToggleAudit,
         Action::ToggleQuiet,
         Action::Open,
+        Action::Search,
+        Action::SearchNext,
+        Action::SearchPrev,
+        Action::ToggleFollow,
+        Action::ToggleWrap,
+        Action::ScrollLeft,
+        Action::ScrollRight,
+        Action::CopyLine,
+        Action::CycleSource,
+        Action::CycleLevel,
     ];
 
     /// One line for the help overlay.
@@ -135,7 +165,18 @@ impl Action {
             Action::ToggleArm => "arm / disarm mutating actions",
             Action::ToggleAudit => "show/hide the audit trail",
             Action::ToggleQuiet => "show/hide acked, silenced and inhibited alerts",
-            Action::Open => "open the selected row (a backup catalog's backups)",
+            Action::Open => "open the selected row (a catalog's backups, a log line's details)",
+            Action::Search => "Logs: search (a substring, or /regex/); matches are highlighted",
+            Action::SearchNext => "Logs: next search match",
+            Action::SearchPrev => "Logs: previous search match",
+            Action::ToggleFollow => "Logs: pause / resume following (paused, lines keep arriving and are counted)",
+            Action::ToggleWrap => "Logs: wrap long lines on/off",
+            Action::ScrollLeft => "Logs: scroll left (wrap off)",
+            Action::ScrollRight => "Logs: scroll right (wrap off)",
+            Action::CopyLine => "Logs: copy the selected line to the clipboard (OSC 52, works over SSH)",
+            Action::CycleSource => "Logs: all sources merged, then one at a time",
+            Action::CycleLevel => "Logs: minimum level: all, warning, error",
+
         }
     }
 

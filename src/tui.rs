@@ -66,6 +66,18 @@ impl Tui {
         out.flush()
     }
 
+    /// Put `text` on the operator's clipboard with OSC 52: the terminal does
+    /// it, so it works over SSH. The text was sanitized when read; base64
+    /// keeps even a stray byte from ending the sequence early.
+    pub fn copy_to_clipboard(&mut self, text: &str) -> io::Result<()> {
+        use base64::Engine;
+        use std::io::Write;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+        let out = self.terminal.backend_mut();
+        write!(out, "\x1b]52;c;{encoded}\x07")?;
+        out.flush()
+    }
+
     /// Width of the last frame, for mouse hit tests.
     pub fn width(&self) -> u16 {
         self.width

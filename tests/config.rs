@@ -43,7 +43,7 @@ fn the_commented_snippets_in_the_example_are_valid_config() {
         .join("\n");
     let c = config::parse(&uncommented, Path::new("uncommented")).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((c.alertmanager.len(), c.prometheus.len(), c.clusters.len()), (1, 1, 1));
-    assert_eq!((c.backups.len(), c.logs.len()), (4, 1));
+    assert_eq!((c.backups.len(), c.logs.len()), (4, 3));
     assert_eq!(c.backups[0].patterns.len(), 4, "the dir example's patterns parse");
     assert!(c.maintenance.flag_file.is_some() && c.audit.mirror_file.is_some());
     let names: Vec<&str> = c.actions.iter().map(|a| a.name.as_str()).collect();

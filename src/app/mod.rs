@@ -4,6 +4,7 @@
 
 mod alerts;
 pub mod backups;
+pub mod logs;
 mod modal;
 mod pipeline;
 mod processes;
@@ -20,6 +21,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use alerts::{AlertsPane, Selected};
+pub use logs::LogsPane;
 pub use modal::{CommandLine, Dialog, Field, Modal};
 pub use pipeline::{Pipeline, Run, RunStatus, Submission};
 pub use processes::{ProcessList, ProcessSort};
@@ -75,6 +77,11 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
     }
     crate::sources::replication::spawn_all(&state.config.clusters, &tx, &cancel);
     let rescan_backups = crate::sources::backups::spawn_all(&state.config.backups, &tx, &cancel);
+    // With no [[logs]], the defaults include opsdeck's own log, in the data dir beside the store.
+    let own_log = opts.store_path.as_deref().and_then(std::path::Path::parent).map(|d| d.join("opsdeck.log"));
+    let log_sources = crate::sources::logs::resolve(&state.config.logs, own_log.as_deref());
+    state.logs = LogsPane::for_sources(&log_sources);
+    crate::sources::logs::spawn_all(&log_sources, &crate::logs::follow::FollowOptions::default(), &tx, &cancel);
     if !state.config.backups.is_empty() {
         // Checks are read once the store opens, and again after each check.
         state.backups.reload_checks = true;
@@ -170,6 +177,9 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
         }
         if std::mem::take(&mut state.alerts.ring) {
             tui.bell()?;
+        }
+        if let Some(text) = state.logs.clipboard.take() {
+            tui.copy_to_clipboard(&text)?;
         }
         for request in state.pipeline.take_requests() {
             let sinks = Sinks {

@@ -127,6 +127,8 @@ pub struct AppState {
     pub modal: Option<Modal>,
     /// The Backups tab.
     pub backups: super::backups::BackupsPane,
+    /// The Logs tab.
+    pub logs: super::logs::LogsPane,
     /// The Alerts tab.
     pub alerts: super::alerts::AlertsPane,
     /// The Replication tab.
@@ -163,6 +165,8 @@ impl AppState {
             pipeline,
             modal: None,
             backups: super::backups::BackupsPane::new(&config.backups),
+            // The defaults (system logs, the journal) are found when the app runs.
+            logs: super::logs::LogsPane::for_sources(&config.logs),
             alerts: super::alerts::AlertsPane::new(&config),
             replication: super::replication::ReplicationPane::new(&config.clusters, config.refresh),
             wall: jiff::Timestamp::now(),
@@ -235,6 +239,7 @@ impl AppState {
                 self.history.push(&sample);
                 let mut extra = self.replication.samples();
                 extra.extend(self.backups.samples(self.wall));
+                extra.extend(self.logs.samples());
                 self.alerts.on_node_sample(&self.host, &sample, &extra, self.now, self.config.alerts.bell);
                 self.processes.rebuild(&sample.processes);
                 self.node = Some(sample);
@@ -272,6 +277,7 @@ impl AppState {
             Ok(Payload::Acks(acks)) => self.alerts.on_acks(acks, self.now),
             Ok(Payload::Timeline(fingerprint, events)) => self.alerts.timeline = (fingerprint, events),
             Ok(Payload::Replication(report)) => self.replication.on_report(report, self.now),
+            Ok(Payload::Logs(batch)) => self.logs.on_batch(batch),
             Ok(Payload::Backups(report)) => self.backups.on_report(report, self.now, self.wall),
             Ok(Payload::BackupChecks(records)) => self.backups.on_checks(records, self.wall),
             Err(_) => {} // kept in health; the last good data stays on screen
@@ -299,6 +305,7 @@ impl AppState {
     /// Once a second: the arming window may have ended.
     pub fn tick(&mut self) {
         self.backups.tick(self.now, self.wall);
+        self.logs.tick(self.now);
         if self.pipeline.was_armed && self.pipeline.arming.remaining(self.now).is_none() {
             self.pipeline.was_armed = false;
             self.notify("disarmed: the arming window ended");
@@ -319,6 +326,9 @@ impl AppState {
             return Effect::None;
         }
         if self.editing_filter && self.edit_filter(key, action) {
+            return Effect::None;
+        }
+        if self.tab == Tab::Logs && self.overlay.is_none() && self.logs.editing.is_some() && self.logs.edit_key(key) {
             return Effect::None;
         }
         if self.tab == Tab::Alerts && self.overlay.is_none() {
@@ -485,6 +495,12 @@ impl AppState {
                 }
                 _ => {}
             }
+        }
+        if self.tab == Tab::Logs && self.logs.apply(action) {
+            if action == Action::CopyLine && self.logs.clipboard.is_some() {
+                self.notify("copied the line to the clipboard (OSC 52)");
+            }
+            return Effect::None;
         }
         if self.tab == Tab::Backups {
             match action {

@@ -390,6 +390,16 @@ pub fn builtin_rules() -> Vec<RuleConfig> {
             Severity::Warning,
             "Backup catalog {catalog} cannot be read",
         ),
+        // Logs (the Logs tab's error lines per source over the last minute).
+        rule(
+            "LogErrors",
+            "log_errors_per_minute",
+            10.0,
+            5.0,
+            60,
+            Severity::Warning,
+            "{source} logs {value} errors a minute",
+        ),
     ]
 }
 
@@ -472,7 +482,8 @@ mod tests {
                 "BackupSizeAnomaly",
                 "BackupRetention",
                 "BackupVerifyFailed",
-                "BackupCatalogUnreadable"
+                "BackupCatalogUnreadable",
+                "LogErrors"
             ]
         );
         assert_eq!(c.alerts.group_by, ["alertname"]);

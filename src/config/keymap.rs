@@ -185,7 +185,7 @@ pub struct Keymap {
 }
 
 /// The built-in bindings; `config.example.toml` lists the same.
-const DEFAULT_BINDINGS: [(Action, &[&str]); 29] = [
+const DEFAULT_BINDINGS: [(Action, &[&str]); 39] = [
     (Action::Quit, &["q", "ctrl-c"]),
     (Action::Suspend, &["ctrl-z"]),
     (Action::Redraw, &["ctrl-l"]),
@@ -215,6 +215,16 @@ const DEFAULT_BINDINGS: [(Action, &[&str]); 29] = [
     (Action::ToggleAudit, &["a"]),
     (Action::ToggleQuiet, &["s"]),
     (Action::Open, &["enter"]),
+    (Action::Search, &["f"]),
+    (Action::SearchNext, &["n"]),
+    (Action::SearchPrev, &["N"]),
+    (Action::ToggleFollow, &["F"]),
+    (Action::ToggleWrap, &["w"]),
+    (Action::ScrollLeft, &["h"]),
+    (Action::ScrollRight, &["l"]),
+    (Action::CopyLine, &["y"]),
+    (Action::CycleSource, &["o"]),
+    (Action::CycleLevel, &["e"]),
 ];
 
 impl Default for Keymap {

@@ -117,14 +117,60 @@ impl TryFrom<RawHttpSource> for HttpSource {
     }
 }
 
-/// `[[logs]]`: a log file (or glob) to tail.
+/// `[[logs]]`: a log file (or glob) to tail, or the journal.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, try_from = "RawLogSource")]
 pub struct LogSource {
     /// Shown beside every line from this source.
     pub name: String,
-    /// File path or glob.
+    /// What to read.
+    pub kind: LogKind,
+    /// `file`: the path or glob (a glob picks up files created later).
     pub path: String,
+    /// `journald`: only these units (all when empty).
+    pub units: Vec<String>,
+}
+
+/// Where a log source's lines come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LogKind {
+    /// Files followed by name across rotation.
+    #[default]
+    File,
+    /// `journalctl -f -o json`.
+    Journald,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLogSource {
+    name: String,
+    #[serde(default)]
+    kind: LogKind,
+    #[serde(default)]
+    path: Option<String>,
+    #[serde(default)]
+    units: Vec<String>,
+}
+
+impl TryFrom<RawLogSource> for LogSource {
+    type Error = String;
+
+    fn try_from(r: RawLogSource) -> Result<Self, Self::Error> {
+        let path = r.path.filter(|p| !p.trim().is_empty());
+        match (r.kind, &path) {
+            (LogKind::File, None) => return Err(format!("log {:?} needs path = \"<file or glob>\"", r.name)),
+            (LogKind::Journald, Some(_)) => {
+                return Err(format!("log {:?}: kind = \"journald\" takes units, not a path", r.name));
+            }
+            _ => {}
+        }
+        if r.kind == LogKind::File && !r.units.is_empty() {
+            return Err(format!("log {:?}: units apply to kind = \"journald\" only", r.name));
+        }
+        Ok(LogSource { name: r.name, kind: r.kind, path: path.unwrap_or_default(), units: r.units })
+    }
 }
 
 macro_rules! named {

@@ -2,5 +2,6 @@
 //! safely (bounded, decoded, made inert), and understanding them (level,
 //! time, JSON fields, multi-line records).
 
+pub mod buffer;
 pub mod follow;
 pub mod line;

@@ -7,6 +7,7 @@ pub mod alertmanager;
 pub mod backups;
 pub mod health;
 pub mod http;
+pub mod logs;
 pub mod maintenance;
 pub mod mysql;
 pub mod node;
@@ -52,6 +53,8 @@ pub enum Payload {
     Replication(replication::MemberReport),
     /// One backup catalog's poll.
     Backups(backups::CatalogReport),
+    /// Lines from a log source.
+    Logs(logs::LogBatch),
     /// The latest backup checks (verify, restore test, backup now), as the store holds them.
     BackupChecks(Vec<crate::backups::checks::CheckRecord>),
 }

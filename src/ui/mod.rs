@@ -17,6 +17,7 @@ pub mod empty;
 pub mod format;
 pub mod help;
 pub mod internal_log;
+pub mod logs;
 pub mod metrics;
 pub mod replication;
 pub mod status;
@@ -108,6 +109,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         Tab::Metrics => metrics::render(frame, body, state),
         Tab::Alerts => alerts::render(frame, body, state),
         Tab::Replication if !state.config.clusters.is_empty() => replication::render(frame, body, state),
+        Tab::Logs => logs::render(frame, body, state),
         Tab::Backups if state.config.backups.iter().any(|b| b.kind != BackupKind::Sqlite) => {
             backups::render(frame, body, state);
         }

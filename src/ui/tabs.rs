@@ -57,8 +57,12 @@ fn badge(state: &AppState, tab: Tab) -> Option<(String, Style)> {
                 ("✓".to_owned(), state.theme.ok)
             })
         }
-        // Tabs 3–5 get their badges with their sources.
-        Tab::Replication | Tab::Backups | Tab::Logs => None,
+        // Error lines in the last minute; nothing while there are none.
+        Tab::Logs => {
+            let n = state.logs.errors_last_minute();
+            (n > 0).then(|| (format!("⚠{n}"), state.theme.warning))
+        }
+        Tab::Replication | Tab::Backups => None,
     }
 }
 

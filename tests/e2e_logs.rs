@@ -1,0 +1,94 @@
+//! The Logs tab end to end: the real binary in a PTY following real files.
+//! Lines arrive as they are written and across a rename rotation; a line
+//! full of escape sequences stays inert text in its own row; the filter,
+//! the search, pause and copy work from the keyboard.
+
+mod common;
+
+use std::fs::{self, OpenOptions};
+use std::io::Write;
+use std::path::Path;
+
+use common::{Sandbox, Session};
+
+const TABS: [&str; 5] = ["1 Metrics", "2 Alerts", "3 Replication", "4 Backups", "5 Logs"];
+
+fn append(path: &Path, text: &str) {
+    let mut f = OpenOptions::new().create(true).append(true).open(path).expect("open log");
+    f.write_all(text.as_bytes()).expect("append");
+}
+
+fn start(sandbox: &Sandbox, config: &Path) -> Session {
+    let s = sandbox.spawn_sized(&[common::BIN, "--config", config.to_str().expect("utf-8")], &[], 30, 120);
+    s.wait_for("the first frame", |t| TABS.iter().all(|tab| t.contains(tab)));
+    s
+}
+
+#[test]
+fn follow_rotate_filter_search_pause_and_copy_by_keys() {
+    let sandbox = Sandbox::new();
+    let app = sandbox.path().join("app.log");
+    let api = sandbox.path().join("api.json");
+    append(&app, "2026-11-23T03:00:00Z INFO boot ok\n2026-11-23T03:00:01Z ERROR disk slow on sdb\n");
+    append(&api, "{\"level\":\"warn\",\"msg\":\"slow call\",\"service_name\":\"api\"}\n");
+    let config = sandbox.write(
+        "logs.toml",
+        &format!(
+            "[[logs]]\nname = \"app\"\npath = \"{}\"\n\n[[logs]]\nname = \"api\"\npath = \"{}/*.json\"\n",
+            app.display(),
+            sandbox.path().display()
+        ),
+    );
+    let mut s = start(&sandbox, &config);
+    s.send("5");
+    s.wait_for("the existing lines", |t| t.contains("disk slow on sdb") && t.contains("slow call"));
+
+    // Written now: shown while following.
+    append(&app, "2026-11-23T03:00:02Z INFO written while following\n");
+    s.wait_for_text("written while following");
+
+    // An escape-laden line: it may not clear the screen, move the cursor,
+    // retitle the window or reach the clipboard.
+    let mark = s.raw_len();
+    append(&app, "evil \x1b[2J\x1b[1;1HMOVED \x1b]0;pwned\x07 \x1b]52;c;cHduZWQ=\x07 tail\n");
+    let screen = s.wait_for("the evil line, inert", |t| t.contains("evil") && t.contains("tail"));
+    let row = screen.lines().find(|l| l.contains("evil")).expect("its row");
+    assert!(row.contains("MOVED"), "the text stays in its row: {row}");
+    assert!(screen.contains("5 Logs"), "the screen was not cleared:\n{screen}");
+    let raw = String::from_utf8_lossy(&s.raw()[mark..]).into_owned();
+    assert!(!raw.contains("\x1b]0;") && !raw.contains("\x1b]52;"), "an escape reached the terminal: {raw:?}");
+
+    // Rotation by rename: the old file's last line, then the new file's.
+    append(&app, "last line of the old file\n");
+    fs::rename(&app, sandbox.path().join("app.log.1")).expect("rotate");
+    append(&app, "first line of the new file\n");
+    s.wait_for("both sides of the rotation", |t| {
+        t.contains("last line of the old file") && t.contains("first line of the new file")
+    });
+
+    // Filter live by keys: only the error line of app remains.
+    s.send("/");
+    s.send("disk slow");
+    s.wait_for("the filter", |t| t.contains("1 of ") && t.contains("filter disk slow"));
+    s.send("\r");
+    s.send("\x1b");
+    s.wait_for("the filter cleared", |t| !t.contains("filter disk slow") && t.contains("slow call"));
+
+    // Search: jump to the match (pausing), then follow again.
+    s.send("f");
+    s.send("boot");
+    s.send("\r");
+    s.wait_for("the search", |t| t.contains("PAUSED") && t.contains("search boot"));
+    append(&app, "arrived while paused\n");
+    s.wait_for("the count of new lines", |t| t.contains(" 1 new"));
+    s.send("F");
+    s.wait_for("following again", |t| t.contains("following") && t.contains("arrived while paused"));
+
+    // Copy: the selected line goes to the clipboard as OSC 52.
+    s.send("k");
+    let mark = s.raw_len();
+    s.send("y");
+    s.wait_for_raw(mark, "\x1b]52;c;");
+    s.send("q");
+    assert_eq!(s.wait_exit(), 0, "{}", s.dump());
+}
