@@ -6,6 +6,10 @@
 //!
 //! The 1 GB comparison with `gzip -t` is scripts/bench-verify.sh.
 
+#[path = "../tests/support/sql_dump.rs"]
+mod sql_dump;
+
+use sql_dump::sql_dump;
 use std::fs::{self, File};
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -17,27 +21,6 @@ use opsdeck::backups::model::{Checksum, ChecksumAlgorithm};
 use opsdeck::backups::verify::verify_file;
 
 const DUMP_BYTES: usize = 32 << 20;
-
-/// About `len` bytes of INSERT lines: compressible, not trivially repetitive.
-fn sql_dump(len: usize) -> Vec<u8> {
-    let mut out = Vec::with_capacity(len + 128);
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut id = 0u64;
-    while out.len() < len {
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        id += 1;
-        let line = format!(
-            "INSERT INTO orders VALUES ({id}, {}, 'customer-{:05}', {}.{:02}, '{}');\n",
-            state >> 47,
-            (state >> 20) % 50_000,
-            (state >> 8) % 1000,
-            state % 100,
-            if state.is_multiple_of(10) { "pending" } else { "shipped" },
-        );
-        out.extend_from_slice(line.as_bytes());
-    }
-    out
-}
 
 fn compress(tool: &str, args: &[&str], input: &Path, output: &Path) {
     let status = Command::new(tool)
