@@ -169,14 +169,15 @@ impl Action {
             Action::Search => "Logs: search (a substring, or /regex/); matches are highlighted",
             Action::SearchNext => "Logs: next search match",
             Action::SearchPrev => "Logs: previous search match",
-            Action::ToggleFollow => "Logs: pause / resume following (paused, lines keep arriving and are counted)",
+            Action::ToggleFollow => {
+                "Logs: pause / resume following (paused, lines keep arriving and are counted)"
+            }
             Action::ToggleWrap => "Logs: wrap long lines on/off",
             Action::ScrollLeft => "Logs: scroll left (wrap off)",
             Action::ScrollRight => "Logs: scroll right (wrap off)",
             Action::CopyLine => "Logs: copy the selected line to the clipboard (OSC 52, works over SSH)",
             Action::CycleSource => "Logs: all sources merged, then one at a time",
             Action::CycleLevel => "Logs: minimum level: all, warning, error",
-
         }
     }
 

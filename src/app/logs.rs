@@ -174,7 +174,11 @@ impl LogsPane {
             s.rate.push(now, lines as f64);
             s.errors.push(now, errors as f64);
             s.recent_errors.push_back((now, errors));
-            while s.recent_errors.front().is_some_and(|(t, _)| now.saturating_duration_since(*t) > ERROR_WINDOW) {
+            while s
+                .recent_errors
+                .front()
+                .is_some_and(|(t, _)| now.saturating_duration_since(*t) > ERROR_WINDOW)
+            {
                 s.recent_errors.pop_front();
             }
         }
@@ -377,7 +381,9 @@ impl LogsPane {
             KeyCode::Backspace => {
                 text.pop();
             }
-            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => text.push(c),
+            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
+                text.push(c)
+            }
             _ => {
                 self.editing = Some((what, text));
                 return false;

@@ -81,7 +81,12 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
     let own_log = opts.store_path.as_deref().and_then(std::path::Path::parent).map(|d| d.join("opsdeck.log"));
     let log_sources = crate::sources::logs::resolve(&state.config.logs, own_log.as_deref());
     state.logs = LogsPane::for_sources(&log_sources);
-    crate::sources::logs::spawn_all(&log_sources, &crate::logs::follow::FollowOptions::default(), &tx, &cancel);
+    crate::sources::logs::spawn_all(
+        &log_sources,
+        &crate::logs::follow::FollowOptions::default(),
+        &tx,
+        &cancel,
+    );
     if !state.config.backups.is_empty() {
         // Checks are read once the store opens, and again after each check.
         state.backups.reload_checks = true;

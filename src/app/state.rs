@@ -328,7 +328,11 @@ impl AppState {
         if self.editing_filter && self.edit_filter(key, action) {
             return Effect::None;
         }
-        if self.tab == Tab::Logs && self.overlay.is_none() && self.logs.editing.is_some() && self.logs.edit_key(key) {
+        if self.tab == Tab::Logs
+            && self.overlay.is_none()
+            && self.logs.editing.is_some()
+            && self.logs.edit_key(key)
+        {
             return Effect::None;
         }
         if self.tab == Tab::Alerts && self.overlay.is_none() {

@@ -58,7 +58,8 @@ impl Filter {
         if rest.is_empty() {
             return Ok(f);
         }
-        if let Some(body) = rest.strip_prefix('/').and_then(|r| r.strip_suffix('/')).filter(|b| !b.is_empty()) {
+        if let Some(body) = rest.strip_prefix('/').and_then(|r| r.strip_suffix('/')).filter(|b| !b.is_empty())
+        {
             f.pattern = Some(Regex::new(body).map_err(|e| format!("bad regex: {e}"))?);
             return Ok(f);
         }

@@ -33,7 +33,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let p = &state.logs;
     let strip_h = (p.sources.len().min(STRIP_MAX) as u16 + 2).min(area.height / 3);
     let [strip, body, input] =
-        Layout::vertical([Constraint::Length(strip_h), Constraint::Fill(1), Constraint::Length(1)]).areas(area);
+        Layout::vertical([Constraint::Length(strip_h), Constraint::Fill(1), Constraint::Length(1)])
+            .areas(area);
     render_strip(frame, strip, state);
     render_lines(frame, body, state);
     render_input(frame, input, state);
@@ -74,7 +75,10 @@ fn render_strip(frame: &mut Frame, area: Rect, state: &AppState) {
         title.push(Span::styled(format!("({dropped} dropped: buffer full) "), theme.warning));
     }
     if state.config.logs.is_empty() {
-        title.push(Span::styled("defaults: add [[logs]] name and path (or a glob) to follow your files ", theme.muted));
+        title.push(Span::styled(
+            "defaults: add [[logs]] name and path (or a glob) to follow your files ",
+            theme.muted,
+        ));
     }
     let block = pane(Line::from(title), theme);
     let inner = block.inner(area);
@@ -85,7 +89,10 @@ fn render_strip(frame: &mut Frame, area: Rect, state: &AppState) {
         let i = i as u16;
         let rate = s.rate.latest().unwrap_or(0.0);
         let mut spans = vec![
-            Span::styled(format!("{:<TAG_WIDTH$} ", format::truncate(&s.name, TAG_WIDTH)), source_style(theme, i)),
+            Span::styled(
+                format!("{:<TAG_WIDTH$} ", format::truncate(&s.name, TAG_WIDTH)),
+                source_style(theme, i),
+            ),
             Span::styled(format!("{:>7} lines/s ", count(rate)), theme.text),
             Span::styled(spark(s.rate.columns(SPARK_WIDTH, state.epoch, now)), theme.accent),
             Span::styled(format!(" err {:>4}/min ", s.errors_last_minute()), theme.muted),
@@ -132,10 +139,7 @@ fn view_title(p: &LogsPane, theme: &Theme, state: &AppState) -> Line<'static> {
         spans.push(Span::styled(" following ", theme.ok));
     }
     let f = p.buffer.filter();
-    spans.push(Span::styled(
-        format!("{} of {} ", p.buffer.shown_len(), p.buffer.len()),
-        theme.muted,
-    ));
+    spans.push(Span::styled(format!("{} of {} ", p.buffer.shown_len(), p.buffer.len()), theme.muted));
     if let Some(s) = f.source.and_then(|s| p.sources.get(usize::from(s))) {
         spans.push(Span::styled(format!("source {} ", s.name), theme.accent));
     }
@@ -225,7 +229,8 @@ fn entry_line(e: &Entry, p: &LogsPane, theme: &Theme, selected: bool) -> Line<'s
                 if m.start() > at {
                     spans.push(Span::styled(text[at..m.start()].to_owned(), style));
                 }
-                spans.push(Span::styled(m.as_str().to_owned(), theme.accent.add_modifier(Modifier::REVERSED)));
+                spans
+                    .push(Span::styled(m.as_str().to_owned(), theme.accent.add_modifier(Modifier::REVERSED)));
                 at = m.end();
             }
             if at < text.len() {
@@ -250,7 +255,10 @@ fn render_input(frame: &mut Frame, area: Rect, state: &AppState) {
             Line::from(vec![
                 Span::styled(format!(" {label}: "), theme.accent),
                 Span::styled(format!("{}▏", format::inert(text)), theme.text),
-                Span::styled("  Enter applies · Esc cancels · !text inverts · /regex/ · field=value", theme.muted),
+                Span::styled(
+                    "  Enter applies · Esc cancels · !text inverts · /regex/ · field=value",
+                    theme.muted,
+                ),
             ])
         }
         (None, Some(e)) => Line::styled(format!(" {e}"), theme.critical),
@@ -284,7 +292,8 @@ fn render_detail(frame: &mut Frame, area: Rect, state: &AppState) {
     let Some(e) = p.cursor_position().and_then(|i| p.buffer.shown(i)) else { return };
     let w = area.width.saturating_sub(4).max(20).min(area.width);
     let h = area.height.saturating_sub(2).max(5).min(area.height);
-    let rect = Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
+    let rect =
+        Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h };
     frame.render_widget(Clear, rect);
     let name = p.sources.get(usize::from(e.source)).map_or("?", |s| s.name.as_str());
     let block = pane(format!(" line {} of {name} — Esc closes ", e.seq + 1), theme);
