@@ -18,6 +18,13 @@ fn wait_first_frame(s: &Session) -> String {
     s.wait_for("the first frame (all five tabs)", |t| TABS.iter().all(|tab| t.contains(tab)))
 }
 
+/// The Alerts tab is open: its empty state, or its queue when this host
+/// already fires a built-in rule (a disk above 90 % here fires DiskFull).
+#[track_caller]
+fn wait_alerts_tab(s: &Session) {
+    s.wait_for("the Alerts tab", |t| t.contains("[[alertmanager]]") || t.contains("╭ Alerts "));
+}
+
 /// Quit with the quit key; the exit code must be 0.
 #[track_caller]
 fn quit_cleanly(s: &mut Session) {
@@ -325,7 +332,7 @@ fn ctrl_z_in_an_orphaned_process_group_keeps_running() {
     assert!(find_last(&s.raw()[mark..], LEAVE_ALT_SCREEN).is_none(), "left the screen for nothing");
     assert_ne!(process_state(s.pid()), Some('T'), "stopped in an orphaned process group?");
     s.send("2");
-    s.wait_for_text("[[alertmanager]]");
+    wait_alerts_tab(&s);
     quit_cleanly(&mut s);
 }
 
@@ -342,7 +349,7 @@ fn ctrl_l_without_a_cursor_position_reply_keeps_running() {
     s.answer_cursor_queries(false);
     s.send("\x0c");
     s.send("2");
-    s.wait_for_text("[[alertmanager]]");
+    wait_alerts_tab(&s);
     quit_cleanly(&mut s);
 }
 
