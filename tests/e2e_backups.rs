@@ -42,6 +42,9 @@ fn dump(dir: &Path, name: &str, lines: u32, age: Duration) {
 fn session(sandbox: &Sandbox, config: &Path) -> Session {
     let s = sandbox.spawn_sized(&[common::BIN, "--config", config.to_str().expect("utf-8")], &[], 40, 160);
     wait_first_frame(&s);
+    // The store opens after the first frame; actions are audited there, and
+    // the stored checks are read from it.
+    s.wait_for("the state store", |t| t.contains("store ✓"));
     s
 }
 
