@@ -45,6 +45,9 @@ fn tree() -> (tempfile::TempDir, BackupSource) {
         }
         std::fs::File::open(&dir).and_then(|h| h.set_modified(old)).expect("dir mtime");
     }
+    for dir in [tmp.path().join("full"), tmp.path().to_path_buf()] {
+        std::fs::File::open(&dir).and_then(|h| h.set_modified(old)).expect("dir mtime");
+    }
     let mut source = BackupSource::new(
         "bench",
         BackupKind::Dir,
