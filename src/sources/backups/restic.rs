@@ -243,7 +243,7 @@ fn short(id: &str) -> String {
 /// A non-JSON (or not restic's JSON) answer, with a one-line excerpt.
 fn bad_answer(json: &[u8], e: &serde_json::Error) -> CatalogError {
     let text = String::from_utf8_lossy(json);
-    let excerpt: String = text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(80).collect();
+    let excerpt = tool::excerpt(&text);
     if excerpt.is_empty() {
         return CatalogError::new(ErrorState::BadAnswer, "restic printed nothing");
     }

@@ -54,6 +54,12 @@ impl ToolOutput {
     }
 }
 
+/// The start of a tool's answer on one line (whitespace collapsed, at most
+/// 80 characters), for a bad-answer message.
+pub fn excerpt(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(80).collect()
+}
+
 /// The argv actually run: the tool itself, or wrapped to switch user. As
 /// root, `runuser` (no password, keeps the environment); otherwise
 /// `sudo -n` (never prompts: a missing sudo rule is an error, not a hang),

@@ -199,7 +199,7 @@ fn without_log_prefix(line: &str) -> String {
 
 /// A non-JSON (or not WAL-G's JSON) answer, with a one-line excerpt.
 fn bad_answer(text: &str, e: &serde_json::Error) -> CatalogError {
-    let excerpt: String = text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(80).collect();
+    let excerpt = super::tool::excerpt(text);
     let what = if e.is_data() { "not WAL-G's backup list" } else { "not JSON" };
     CatalogError::new(ErrorState::BadAnswer, format!("{what}: {excerpt}"))
 }
