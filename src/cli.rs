@@ -27,8 +27,40 @@ pub struct Cli {
     #[arg(long, value_name = "DURATION", value_parser = crate::config::duration::parse_refresh_arg)]
     pub refresh: Option<Duration>,
 
+    /// Follow this log file or glob on the Logs tab, instead of the configured
+    /// ones (repeatable); opsdeck opens on the Logs tab
+    #[arg(long = "log", value_name = "PATH")]
+    pub logs: Vec<String>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The `[[logs]]` sources `--log` names, each called by its file name
+    /// (its whole path when two share a file name).
+    pub fn log_sources(&self) -> Vec<crate::config::sources::LogSource> {
+        use crate::config::sources::{LogKind, LogSource};
+        let base = |path: &str| path.rsplit('/').next().filter(|b| !b.is_empty()).unwrap_or(path).to_owned();
+        let mut paths: Vec<&String> = Vec::new();
+        for path in &self.logs {
+            if !paths.contains(&path) {
+                paths.push(path);
+            }
+        }
+        paths
+            .iter()
+            .map(|&path| {
+                let shared = paths.iter().filter(|other| base(other) == base(path)).count() > 1;
+                LogSource {
+                    name: if shared { path.clone() } else { base(path) },
+                    kind: LogKind::File,
+                    path: path.clone(),
+                    units: Vec::new(),
+                }
+            })
+            .collect()
+    }
 }
 
 /// Subcommands; with none, opsdeck runs the cockpit.
@@ -88,4 +120,28 @@ pub enum ConfigCommand {
         #[arg(long)]
         force: bool,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(args: &[&str]) -> Vec<(String, String)> {
+        let cli = Cli::parse_from(std::iter::once("opsdeck").chain(args.iter().copied()));
+        cli.log_sources().into_iter().map(|s| (s.name, s.path)).collect()
+    }
+
+    #[test]
+    fn log_flags_name_sources_by_file_name_unless_two_share_it() {
+        let pair = |n: &str, p: &str| (n.to_owned(), p.to_owned());
+        assert_eq!(
+            names(&["--log", "/var/log/app.log", "--log", "/srv/*.log", "--log", "/var/log/app.log"]),
+            vec![pair("app.log", "/var/log/app.log"), pair("*.log", "/srv/*.log")]
+        );
+        assert_eq!(
+            names(&["--log", "/a/x.log", "--log", "/b/x.log"]),
+            vec![pair("/a/x.log", "/a/x.log"), pair("/b/x.log", "/b/x.log")]
+        );
+        assert!(names(&[]).is_empty());
+    }
 }

@@ -186,6 +186,9 @@ fn run_cockpit(cli: &Cli) -> ExitCode {
     if let Some(refresh) = cli.refresh {
         cfg.refresh = refresh;
     }
+    if !cli.logs.is_empty() {
+        cfg.logs = cli.log_sources();
+    }
     // An explicit --theme wins over NO_COLOR; NO_COLOR wins over the config.
     let theme_name = match (&cli.theme, theme::no_color_requested()) {
         (Some(name), _) => name.clone(),
@@ -222,7 +225,10 @@ fn run_cockpit(cli: &Cli) -> ExitCode {
         ConfigOrigin::File(p) => Some(p),
         ConfigOrigin::Defaults { looked_at } => looked_at,
     };
-    let state = AppState::new(cfg, config_path, theme, host, started);
+    let mut state = AppState::new(cfg, config_path, theme, host, started);
+    if !cli.logs.is_empty() {
+        state.tab = opsdeck::ui::Tab::Logs;
+    }
     let opts = RunOptions { store_path: opsdeck::store::default_path(), os_user: os_user() };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {

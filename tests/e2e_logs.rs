@@ -92,3 +92,19 @@ fn follow_rotate_filter_search_pause_and_copy_by_keys() {
     s.send("q");
     assert_eq!(s.wait_exit(), 0, "{}", s.dump());
 }
+
+/// `opsdeck --log FILE`, the quick-triage form: no config, straight onto the
+/// Logs tab, showing the end of a file much longer than the screen.
+#[test]
+fn log_flag_opens_the_logs_tab_at_the_end_of_the_file() {
+    let sandbox = Sandbox::new();
+    let log = sandbox.path().join("big.log");
+    let body: String =
+        (0..50_000).map(|i| format!("2026-11-23T03:00:00Z INFO line number {i:06}\n")).collect();
+    append(&log, &body);
+    let path = log.to_str().expect("utf-8");
+    let s = sandbox.spawn_sized(&[common::BIN, "--log", path], &[], 30, 120);
+    let screen = s.wait_for("the last line on the Logs tab", |t| t.contains("line number 049999"));
+    assert!(screen.contains("big.log"), "the source is named by its file:\n{screen}");
+    assert!(!screen.contains("line number 000000"), "it starts at the end, not the top:\n{screen}");
+}
