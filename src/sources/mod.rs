@@ -6,6 +6,7 @@
 pub mod alertmanager;
 pub mod backups;
 pub mod health;
+pub mod health_checks;
 pub mod http;
 pub mod logs;
 pub mod maintenance;

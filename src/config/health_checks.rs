@@ -1,0 +1,2 @@
+//! `[[health]]`: HTTP health checks (the handbooks' `/health` and `/ready`).
+//! Skeleton: being written.

@@ -1,0 +1,1 @@
+//! Polls `[[health]]` checks. Skeleton: being written.
