@@ -4,6 +4,7 @@
 
 mod alerts;
 pub mod backups;
+pub mod checks;
 pub mod logs;
 mod modal;
 mod pipeline;
@@ -76,6 +77,9 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
         state.watch_source(spawned.name, spawned.period);
     }
     crate::sources::replication::spawn_all(&state.config.clusters, &tx, &cancel);
+    for check in &state.config.health {
+        crate::sources::health_checks::spawn(check.clone(), tx.clone(), cancel.clone());
+    }
     let rescan_backups = crate::sources::backups::spawn_all(&state.config.backups, &tx, &cancel);
     // With no [[logs]], the defaults include opsdeck's own log, in the data dir beside the store.
     let own_log = opts.store_path.as_deref().and_then(std::path::Path::parent).map(|d| d.join("opsdeck.log"));

@@ -133,6 +133,8 @@ pub struct AppState {
     pub alerts: super::alerts::AlertsPane,
     /// The Replication tab.
     pub replication: super::replication::ReplicationPane,
+    /// The Metrics tab's `[[health]]` checks.
+    pub checks: super::checks::ChecksPane,
     /// Wall-clock now, read with the clock; alert ages are measured against it.
     pub wall: jiff::Timestamp,
     /// The zone times are shown in (this machine's; tests fix it).
@@ -169,6 +171,7 @@ impl AppState {
             logs: super::logs::LogsPane::for_sources(&config.logs),
             alerts: super::alerts::AlertsPane::new(&config),
             replication: super::replication::ReplicationPane::new(&config.clusters, config.refresh),
+            checks: super::checks::ChecksPane::new(&config.health),
             wall: jiff::Timestamp::now(),
             tz: jiff::tz::TimeZone::system(),
             tab: Tab::Metrics,
@@ -240,6 +243,7 @@ impl AppState {
                 let mut extra = self.replication.samples();
                 extra.extend(self.backups.samples(self.wall));
                 extra.extend(self.logs.samples());
+                extra.extend(self.checks.samples());
                 self.alerts.on_node_sample(&self.host, &sample, &extra, self.now, self.config.alerts.bell);
                 self.processes.rebuild(&sample.processes);
                 self.node = Some(sample);
@@ -280,7 +284,10 @@ impl AppState {
             Ok(Payload::Logs(batch)) => self.logs.on_batch(batch),
             Ok(Payload::Backups(report)) => self.backups.on_report(report, self.now, self.wall),
             Ok(Payload::BackupChecks(records)) => self.backups.on_checks(records, self.wall),
-            Err(_) => {} // kept in health; the last good data stays on screen
+            Ok(Payload::HealthCheck(report)) => self.checks.on_report(report, self.now),
+            // Kept in health; the last good data stays on screen. A health
+            // check is not in the status bar (there may be dozens): its pane says.
+            Err(e) => self.checks.on_error(update.source, &e, self.now),
         }
         self.refresh_open_dialog();
         first_news

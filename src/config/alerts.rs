@@ -400,6 +400,26 @@ pub fn builtin_rules() -> Vec<RuleConfig> {
             Severity::Warning,
             "{source} logs {value} errors a minute",
         ),
+        // Health checks (the Metrics tab's [[health]] probes; 1 = true, 0 = false).
+        // Down for 30 s: one lost probe or a restart is not an outage yet.
+        rule(
+            "HealthCheckDown",
+            "health_check_down",
+            0.5,
+            0.5,
+            30,
+            Severity::Critical,
+            "Health check {check} fails ({url})",
+        ),
+        rule(
+            "HealthCheckSlow",
+            "health_check_slow",
+            0.5,
+            0.5,
+            60,
+            Severity::Warning,
+            "Health check {check} answers slowly ({url})",
+        ),
     ]
 }
 
@@ -483,7 +503,9 @@ mod tests {
                 "BackupRetention",
                 "BackupVerifyFailed",
                 "BackupCatalogUnreadable",
-                "LogErrors"
+                "LogErrors",
+                "HealthCheckDown",
+                "HealthCheckSlow"
             ]
         );
         assert_eq!(c.alerts.group_by, ["alertname"]);

@@ -56,6 +56,9 @@ pub struct Config {
     /// Log files.
     #[serde(deserialize_with = "unique_names")]
     pub logs: Vec<LogSource>,
+    /// HTTP health checks, shown on the Metrics tab.
+    #[serde(deserialize_with = "unique_names")]
+    pub health: Vec<health_checks::HealthCheck>,
     /// Maintenance mode by flag file.
     pub maintenance: MaintenanceConfig,
     /// How mutating actions are guarded.
@@ -86,6 +89,7 @@ impl Default for Config {
             clusters: Vec::new(),
             backups: Vec::new(),
             logs: Vec::new(),
+            health: Vec::new(),
             actions: Vec::new(),
             maintenance: MaintenanceConfig::default(),
             guard: GuardConfig::default(),

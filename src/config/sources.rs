@@ -74,36 +74,14 @@ impl TryFrom<RawHttpSource> for HttpSource {
 
     fn try_from(r: RawHttpSource) -> Result<Self, Self::Error> {
         let name = &r.name;
-        let url = r.url.trim();
-        let Some((_, rest)) = url
-            .split_once("://")
-            .filter(|(scheme, rest)| matches!(*scheme, "http" | "https") && !rest.is_empty())
-        else {
-            return Err(format!("{name:?}: url {:?} must start with http:// or https://", r.url));
-        };
-        if rest.split(['/', '?', '#']).next().is_some_and(|authority| authority.contains('@')) {
-            return Err(format!(
-                "{name:?}: no credentials in url: use username with password_env, password_file or password_command"
-            ));
-        }
-        let password = Secret::from_fields("password", r.password_env, r.password_file, r.password_command)
-            .map_err(|e| format!("{name:?}: {e}"))?;
-        let bearer_token = Secret::from_fields(
-            "bearer_token",
-            r.bearer_token_env,
-            r.bearer_token_file,
-            r.bearer_token_command,
-        )
-        .map_err(|e| format!("{name:?}: {e}"))?;
-        if password.is_some() && bearer_token.is_some() {
-            return Err(format!("{name:?}: give a password or a bearer token, not both"));
-        }
-        if password.is_some() && r.username.is_none() {
-            return Err(format!("{name:?}: a password needs username = \"...\""));
-        }
-        if r.username.is_some() && bearer_token.is_some() {
-            return Err(format!("{name:?}: username is for basic auth; it cannot go with a bearer token"));
-        }
+        let url = http_url(name, &r.url)?;
+        let (password, bearer_token) = http_credentials(
+            name,
+            r.username.as_ref(),
+            [r.password_env, r.bearer_token_env],
+            [r.password_file, r.bearer_token_file],
+            [r.password_command, r.bearer_token_command],
+        )?;
         Ok(HttpSource {
             url: url.to_owned(),
             name: r.name,
@@ -115,6 +93,50 @@ impl TryFrom<RawHttpSource> for HttpSource {
             bearer_token,
         })
     }
+}
+
+/// An entry's `url`, trimmed, once it is http(s) with no credentials in it.
+pub(super) fn http_url<'a>(name: &str, url: &'a str) -> Result<&'a str, String> {
+    let trimmed = url.trim();
+    let Some((_, rest)) = trimmed
+        .split_once("://")
+        .filter(|(scheme, rest)| matches!(*scheme, "http" | "https") && !rest.is_empty())
+    else {
+        return Err(format!("{name:?}: url {url:?} must start with http:// or https://"));
+    };
+    if rest.split(['/', '?', '#']).next().is_some_and(|authority| authority.contains('@')) {
+        return Err(format!(
+            "{name:?}: no credentials in url: use username with password_env, password_file or password_command"
+        ));
+    }
+    Ok(trimmed)
+}
+
+/// An HTTP entry's basic-auth password and bearer token from their
+/// `*_env` / `*_file` / `*_command` fields (each pair: password, then
+/// token), refusing combinations that cannot mean anything.
+pub(super) fn http_credentials(
+    name: &str,
+    username: Option<&String>,
+    [password_env, bearer_token_env]: [Option<String>; 2],
+    [password_file, bearer_token_file]: [Option<PathBuf>; 2],
+    [password_command, bearer_token_command]: [Option<Vec<String>>; 2],
+) -> Result<(Option<Secret>, Option<Secret>), String> {
+    let password = Secret::from_fields("password", password_env, password_file, password_command)
+        .map_err(|e| format!("{name:?}: {e}"))?;
+    let bearer_token =
+        Secret::from_fields("bearer_token", bearer_token_env, bearer_token_file, bearer_token_command)
+            .map_err(|e| format!("{name:?}: {e}"))?;
+    if password.is_some() && bearer_token.is_some() {
+        return Err(format!("{name:?}: give a password or a bearer token, not both"));
+    }
+    if password.is_some() && username.is_none() {
+        return Err(format!("{name:?}: a password needs username = \"...\""));
+    }
+    if username.is_some() && bearer_token.is_some() {
+        return Err(format!("{name:?}: username is for basic auth; it cannot go with a bearer token"));
+    }
+    Ok((password, bearer_token))
 }
 
 /// `[[logs]]`: a log file (or glob) to tail, or the journal.

@@ -3,6 +3,7 @@
 //! and JSON requests whose failures read as one clear line. The poll loop
 //! with its backoff is in `poller`.
 
+mod client;
 mod poller;
 
 use std::fmt;
@@ -12,21 +13,13 @@ use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+pub use client::{Auth, innermost, one_line, with_ca_file};
 pub use poller::{Backoff, MAX_BACKOFF, PollError, spawn_poller};
 
-use crate::config::secret::SecretValue;
 use crate::config::sources::HttpSource;
 
 /// Largest answer read: a runaway or hostile server cannot exhaust memory.
 pub const MAX_BODY: usize = 32 * 1024 * 1024;
-
-/// How requests to one server authenticate.
-#[derive(Debug, Clone)]
-enum Auth {
-    None,
-    Basic { username: String, password: Option<SecretValue> },
-    Bearer(SecretValue),
-}
 
 /// One configured HTTP server: a client with its timeout, TLS roots and
 /// credentials, and the base URL paths are appended to.
@@ -41,36 +34,14 @@ pub struct Endpoint {
 impl Endpoint {
     /// Build the client for `source`: resolves its secret and reads its CA file.
     pub async fn connect(source: &HttpSource) -> Result<Endpoint, String> {
-        let auth = match (&source.username, &source.password, &source.bearer_token) {
-            (_, _, Some(token)) => {
-                Auth::Bearer(token.resolve().await.map_err(|e| format!("bearer token: {e}"))?)
-            }
-            (Some(user), pw, None) => {
-                let password = match pw {
-                    Some(p) => Some(p.resolve().await.map_err(|e| format!("password: {e}"))?),
-                    None => None,
-                };
-                Auth::Basic { username: user.clone(), password }
-            }
-            (None, _, None) => Auth::None,
-        };
-        let mut builder = reqwest::Client::builder()
+        let auth =
+            Auth::resolve(source.username.as_ref(), source.password.as_ref(), source.bearer_token.as_ref())
+                .await?;
+        let builder = reqwest::Client::builder()
             .timeout(source.timeout)
             .connect_timeout(source.timeout)
             .user_agent(concat!("opsdeck/", env!("CARGO_PKG_VERSION")));
-        if let Some(path) = &source.ca_file {
-            let pem = tokio::fs::read(path)
-                .await
-                .map_err(|e| format!("cannot read ca_file {}: {e}", path.display()))?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem)
-                .map_err(|e| format!("ca_file {} is not PEM certificates: {e}", path.display()))?;
-            if certs.is_empty() {
-                return Err(format!("ca_file {} holds no certificate", path.display()));
-            }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
+        let builder = with_ca_file(builder, source.ca_file.as_deref()).await?;
         let client =
             builder.build().map_err(|e| format!("cannot set up the HTTP client: {}", innermost(&e)))?;
         let base = source.url.trim_end_matches('/').to_owned();
@@ -101,14 +72,7 @@ impl Endpoint {
         body: Option<&B>,
     ) -> Result<Vec<u8>, FetchError> {
         let mut req = self.client.request(method, format!("{}{path}", self.base));
-        req = match &self.auth {
-            Auth::None => req,
-            // reqwest marks both headers sensitive, so they stay out of its Debug output.
-            Auth::Basic { username, password } => {
-                req.basic_auth(username, password.as_ref().map(|p| p.expose()))
-            }
-            Auth::Bearer(token) => req.bearer_auth(token.expose()),
-        };
+        req = self.auth.apply(req);
         if let Some(b) = body {
             req = req.json(b);
         }
@@ -256,21 +220,6 @@ impl fmt::Display for FetchError {
             FetchError::Other(why) => f.write_str(why),
         }
     }
-}
-
-/// The last error in a chain: hyper's and rustls's own words, not reqwest's wrapper.
-fn innermost(e: &(dyn std::error::Error + 'static)) -> String {
-    let last = std::iter::successors(Some(e), |e| e.source()).last().unwrap_or(e);
-    one_line(&last.to_string())
-}
-
-fn one_line(s: &str) -> String {
-    let line = s.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("");
-    let mut out: String = line.chars().take(160).collect();
-    if line.chars().count() > 160 {
-        out.push('…');
-    }
-    out
 }
 
 fn first_line(text: &str) -> Option<String> {

@@ -58,6 +58,8 @@ pub enum Payload {
     Logs(logs::LogBatch),
     /// The latest backup checks (verify, restore test, backup now), as the store holds them.
     BackupChecks(Vec<crate::backups::checks::CheckRecord>),
+    /// One `[[health]]` check's probe.
+    HealthCheck(health_checks::HealthReport),
 }
 
 /// One poll of an alert source: all its current alerts (and silences).

@@ -236,3 +236,29 @@ pub fn temp_file(name: &str, content: &str) -> (TempDir, PathBuf) {
     std::fs::write(&path, content).expect("write temp file");
     (dir, path)
 }
+
+/// A CA and a server certificate for IP 127.0.0.1 signed by it (P-256 keys:
+/// generated in milliseconds): `ca.crt`, `server.crt` and `server.key` in `dir`.
+pub fn write_certificates(dir: &Path) {
+    std::fs::write(dir.join("server.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
+        .expect("write server.ext");
+    let key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    openssl(&format!("req -x509 {key} -days 2 -subj /CN=od-test-ca -keyout ca.key -out ca.crt"), dir);
+    openssl(&format!("req {key} -subj /CN=127.0.0.1 -keyout server.key -out server.csr"), dir);
+    openssl(
+        "x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext \
+         -out server.crt",
+        dir,
+    );
+}
+
+/// `openssl <args>` (split on spaces) run in `dir`.
+fn openssl(args: &str, dir: &Path) {
+    let out = Command::new("openssl")
+        .args(args.split_whitespace())
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run openssl");
+    assert!(out.status.success(), "openssl {args}: {}", String::from_utf8_lossy(&out.stderr));
+}

@@ -83,7 +83,7 @@ impl RedisServer {
     /// A server that speaks only TLS on `port`, with a certificate for
     /// 127.0.0.1 signed by a fresh CA whose certificate is `ca_file()`.
     pub async fn start_tls() -> RedisServer {
-        Self::launch("", Some(write_certificates)).await
+        Self::launch("", Some(super::write_certificates)).await
     }
 
     async fn launch(extra: &str, tls: Option<fn(&Path)>) -> RedisServer {
@@ -240,30 +240,4 @@ fn base_config(dir: &Path, port: u16, tls: bool) -> String {
          user {BLIND_USER} on >{BLIND_PASSWORD} +ping\n{REPLICATION_CONFIG}",
         d = dir.display()
     )
-}
-
-/// A CA and a server certificate for IP 127.0.0.1 signed by it (P-256 keys:
-/// generated in milliseconds).
-fn write_certificates(dir: &Path) {
-    std::fs::write(dir.join("server.ext"), "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n")
-        .expect("write server.ext");
-    let key = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
-    openssl(&format!("req -x509 {key} -days 2 -subj /CN=od-test-ca -keyout ca.key -out ca.crt"), dir);
-    openssl(&format!("req {key} -subj /CN=127.0.0.1 -keyout server.key -out server.csr"), dir);
-    openssl(
-        "x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile server.ext \
-         -out server.crt",
-        dir,
-    );
-}
-
-/// `openssl <args>` (split on spaces) run in `dir`.
-fn openssl(args: &str, dir: &Path) {
-    let out = Command::new("openssl")
-        .args(args.split_whitespace())
-        .current_dir(dir)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run openssl");
-    assert!(out.status.success(), "openssl {args}: {}", String::from_utf8_lossy(&out.stderr));
 }

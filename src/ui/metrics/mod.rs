@@ -8,10 +8,14 @@
 //! ┌ Disks ─────────────────────┐┌ Network ──────────────────┐
 //! │ mount used free read write ││ iface rx tx, history      │
 //! └────────────────────────────┘└───────────────────────────┘
+//! ┌ Health (only with [[health]] checks) ────────────────────┐
+//! │ check state code latency history detail                  │
+//! └──────────────────────────────────────────────────────────┘
 //! ┌ Processes ───────────────────────────────────────────────┐
 //! └──────────────────────────────────────────────────────────┘
 //! ```
 
+mod checks;
 mod cpu;
 mod disks;
 mod memory;
@@ -48,7 +52,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     memory::render(frame, mem_area, state);
     disks::render(frame, disk_area, state);
     network::render(frame, net_area, state);
-    processes::render(frame, bottom, state);
+    if state.checks.checks.is_empty() {
+        processes::render(frame, bottom, state);
+        return;
+    }
+    // The checks take what they need, up to half; processes keep the rest.
+    let checks_h = checks::height(state).min(bottom.height / 2);
+    let [checks_area, procs_area] =
+        Layout::vertical([Constraint::Length(checks_h), Constraint::Fill(1)]).areas(bottom);
+    checks::render(frame, checks_area, state);
+    processes::render(frame, procs_area, state);
 }
 
 fn render_summary(frame: &mut Frame, area: Rect, state: &AppState) {
