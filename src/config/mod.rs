@@ -8,6 +8,7 @@ pub mod backups;
 pub mod clusters;
 pub mod duration;
 mod error;
+pub mod fleet;
 pub mod health_checks;
 pub mod keymap;
 pub mod paths;

@@ -5,6 +5,7 @@
 
 pub mod alertmanager;
 pub mod backups;
+pub mod fleet;
 pub mod health;
 pub mod health_checks;
 pub mod http;

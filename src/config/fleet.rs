@@ -1,0 +1,1 @@
+//! Fleet config (`[fleet]`, `[[nodes]]`). Skeleton: being written.

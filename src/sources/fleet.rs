@@ -1,0 +1,1 @@
+//! Fleet sources. Skeleton: being written.
