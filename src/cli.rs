@@ -95,6 +95,17 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// The daily inspection, no TUI: poll every configured source once,
+    /// judge every rule, print a report; exit 0 OK, 1 warning, 2 critical,
+    /// 3 a source could not be checked
+    Check {
+        /// One JSON object for machines
+        #[arg(long, conflicts_with = "markdown")]
+        json: bool,
+        /// Markdown, for an incident channel or a daily report
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Print shell completions to stdout
     Completions {
         /// bash, zsh, fish, elvish or powershell

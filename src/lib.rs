@@ -5,6 +5,7 @@ pub mod action;
 pub mod alerts;
 pub mod app;
 pub mod backups;
+pub mod check;
 pub mod cli;
 pub mod config;
 pub mod logging;

@@ -29,6 +29,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Audit { since, json, limit }) => audit(*since, *json, *limit),
         Some(Command::Alerts { since, json, markdown }) => alerts(*since, *json, *markdown),
+        Some(Command::Check { json, markdown }) => check(&cli, *json, *markdown),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(*shell, &mut Cli::command(), "opsdeck", &mut std::io::stdout());
             ExitCode::SUCCESS
@@ -43,6 +44,46 @@ fn main() -> ExitCode {
 fn fail(msg: &str) -> ExitCode {
     eprintln!("opsdeck: {msg}");
     ExitCode::FAILURE
+}
+
+/// `opsdeck check`. Anything that stops the run (a broken config included)
+/// exits 3, "could not be checked", as a monitoring plugin must.
+fn check(cli: &Cli, json: bool, markdown: bool) -> ExitCode {
+    const UNKNOWN: u8 = 3;
+    let mut cfg = match config::load(cli.config.as_deref()) {
+        Ok((cfg, _)) => cfg,
+        Err(e) => {
+            eprintln!("opsdeck: error: {e}");
+            return ExitCode::from(UNKNOWN);
+        }
+    };
+    if let Some(refresh) = cli.refresh {
+        cfg.refresh = refresh;
+    }
+    let host = sysinfo::System::host_name().unwrap_or_else(|_| "unknown-host".into());
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("opsdeck: cannot start the async runtime: {e}");
+            return ExitCode::from(UNKNOWN);
+        }
+    };
+    let report = match runtime.block_on(opsdeck::check::run(cfg, host)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("opsdeck: {e}");
+            return ExitCode::from(UNKNOWN);
+        }
+    };
+    // Pollers still waiting on a hung backend are dropped, not awaited.
+    runtime.shutdown_timeout(Duration::from_millis(200));
+    let out = match (json, markdown) {
+        (true, _) => opsdeck::check::json(&report) + "\n",
+        (_, true) => opsdeck::check::markdown(&report),
+        _ => opsdeck::check::text(&report),
+    };
+    print!("{out}");
+    ExitCode::from(report.exit_code())
 }
 
 fn config_error(e: &impl std::fmt::Display) -> ExitCode {

@@ -64,33 +64,41 @@ pub struct RunOptions {
     pub os_user: String,
 }
 
-/// Run until quit or a terminating signal. The caller restores the terminal.
-pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::io::Result<Exit> {
-    let cancel = CancellationToken::new();
-    let (tx, mut updates) = mpsc::channel::<Update>(256);
+/// Start every poller the config names, as the cockpit and `opsdeck check`
+/// both run them, and register what the status bar keeps health for.
+/// Returns the handle that asks the backup catalogs to rescan now.
+pub fn spawn_sources(
+    state: &mut AppState,
+    store_path: Option<&std::path::Path>,
+    tx: &mpsc::Sender<Update>,
+    cancel: &CancellationToken,
+) -> std::sync::Arc<tokio::sync::Notify> {
     crate::sources::node::spawn(tx.clone(), state.config.refresh, cancel.clone());
     if let Some(flag) = state.config.maintenance.flag_file.clone() {
         crate::sources::maintenance::spawn(flag, tx.clone(), state.config.refresh, cancel.clone());
     }
-    crate::logging::spawn_mover(cancel.clone());
-    for spawned in crate::sources::spawn_all(&state.config, &tx, &cancel) {
+    for spawned in crate::sources::spawn_all(&state.config, tx, cancel) {
         state.watch_source(spawned.name, spawned.period);
     }
-    crate::sources::replication::spawn_all(&state.config.clusters, &tx, &cancel);
+    crate::sources::replication::spawn_all(&state.config.clusters, tx, cancel);
     for check in &state.config.health {
         crate::sources::health_checks::spawn(check.clone(), tx.clone(), cancel.clone());
     }
-    let rescan_backups = crate::sources::backups::spawn_all(&state.config.backups, &tx, &cancel);
+    let rescan_backups = crate::sources::backups::spawn_all(&state.config.backups, tx, cancel);
     // With no [[logs]], the defaults include opsdeck's own log, in the data dir beside the store.
-    let own_log = opts.store_path.as_deref().and_then(std::path::Path::parent).map(|d| d.join("opsdeck.log"));
+    let own_log = store_path.and_then(std::path::Path::parent).map(|d| d.join("opsdeck.log"));
     let log_sources = crate::sources::logs::resolve(&state.config.logs, own_log.as_deref());
     state.logs = LogsPane::for_sources(&log_sources);
-    crate::sources::logs::spawn_all(
-        &log_sources,
-        &crate::logs::follow::FollowOptions::default(),
-        &tx,
-        &cancel,
-    );
+    crate::sources::logs::spawn_all(&log_sources, &crate::logs::follow::FollowOptions::default(), tx, cancel);
+    rescan_backups
+}
+
+/// Run until quit or a terminating signal. The caller restores the terminal.
+pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::io::Result<Exit> {
+    let cancel = CancellationToken::new();
+    let (tx, mut updates) = mpsc::channel::<Update>(256);
+    crate::logging::spawn_mover(cancel.clone());
+    let rescan_backups = spawn_sources(&mut state, opts.store_path.as_deref(), &tx, &cancel);
     if !state.config.backups.is_empty() {
         // Checks are read once the store opens, and again after each check.
         state.backups.reload_checks = true;

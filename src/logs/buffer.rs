@@ -183,6 +183,11 @@ impl LogBuffer {
         self.entries.is_empty()
     }
 
+    /// Every line held, oldest first, whatever the filter.
+    pub fn iter(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter()
+    }
+
     /// Lines the filter shows.
     pub fn shown_len(&self) -> usize {
         self.shown.len()
