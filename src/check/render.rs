@@ -144,7 +144,7 @@ mod tests {
             t.starts_with("opsdeck check db1 at 1970-01-01 00:00:00 UTC: CRITICAL (1 critical, 0 warning")
         );
         assert!(t.contains("\nservices/health\n  CRIT    api  down: 503 | gateway\n"), "{t}");
-        assert!(t.contains("\nresources\n  OK      /    disk_percent 40"), "{t}");
+        assert!(t.contains("\nresources\n  OK      /  disk_percent 40"), "{t}");
 
         let j: serde_json::Value = serde_json::from_str(&json(&r)).expect("valid JSON");
         assert_eq!(j["status"], "crit");
