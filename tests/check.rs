@@ -97,6 +97,26 @@ fn exit_codes_and_formats_follow_what_the_sources_say() {
     assert!(started.elapsed() < std::time::Duration::from_secs(10), "the run waited on a hung server");
 }
 
+/// `[[nodes]]` targets: a real node_exporter is a resources line with its
+/// figures; one that does not answer is down, which is critical.
+#[test]
+fn scraped_nodes_are_judged_and_a_dead_one_is_critical() {
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build().expect("rt");
+    let exporter = rt.block_on(backends::node_exporter::NodeExporter::start());
+    let sandbox = Sandbox::new();
+    let closed = backends::free_port();
+    let config = format!(
+        "[[nodes]]\nname = \"live\"\nurl = \"{}\"\n\n[[nodes]]\nname = \"dead\"\nurl = \"http://127.0.0.1:{closed}/metrics\"\ntimeout = \"1s\"\n",
+        exporter.url()
+    );
+    let (code, out) = check(&sandbox, &config, &[]);
+    let live = line_of(&out, &format!("127.0.0.1:{}", exporter.port()));
+    assert!(live.contains("memory") && live.contains("disk") && live.contains("(live)"), "{out}");
+    let dead = line_of(&out, &format!("127.0.0.1:{closed}"));
+    assert!(dead.starts_with("  CRIT") && dead.contains("down (dead)") && dead.contains("refused"), "{out}");
+    assert_eq!(code, 2, "{out}");
+}
+
 #[test]
 fn a_broken_config_is_unknown_with_its_position() {
     let sandbox = Sandbox::new();

@@ -36,7 +36,7 @@ fn the_commented_snippets_in_the_example_are_valid_config() {
     let uncommented: String = config::EXAMPLE
         .lines()
         .map(|l| match l.strip_prefix("# ") {
-            Some(rest) if rest.starts_with("[[") || is_assignment(rest) => rest,
+            Some(rest) if rest.starts_with("[[") || rest.starts_with("[fleet") || is_assignment(rest) => rest,
             _ => l,
         })
         .collect::<Vec<_>>()
@@ -45,6 +45,8 @@ fn the_commented_snippets_in_the_example_are_valid_config() {
     assert_eq!((c.alertmanager.len(), c.prometheus.len(), c.clusters.len()), (1, 1, 1));
     assert_eq!((c.backups.len(), c.logs.len()), (4, 3));
     assert_eq!(c.backups[0].patterns.len(), 4, "the dir example's patterns parse");
+    assert_eq!((c.health.len(), c.nodes.len()), (2, 1));
+    assert!(c.fleet.prometheus.is_some() && c.fleet.queries.cpu_percent.contains("node_cpu_seconds_total"));
     assert!(c.maintenance.flag_file.is_some() && c.audit.mirror_file.is_some());
     let names: Vec<&str> = c.actions.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(

@@ -5,6 +5,7 @@
 mod alerts;
 pub mod backups;
 pub mod checks;
+pub mod fleet;
 pub mod logs;
 mod modal;
 mod pipeline;
@@ -83,6 +84,17 @@ pub fn spawn_sources(
     crate::sources::replication::spawn_all(&state.config.clusters, tx, cancel);
     for check in &state.config.health {
         crate::sources::health_checks::spawn(check.clone(), tx.clone(), cancel.clone());
+    }
+    // The config was checked at load: every name `[fleet] prometheus` gives exists.
+    let fleet_servers = state.config.fleet.servers(&state.config.prometheus).unwrap_or_default();
+    let fleet_servers: Vec<_> = fleet_servers.into_iter().cloned().collect();
+    for server in fleet_servers {
+        let fleet = state.config.fleet.clone();
+        let name = crate::sources::fleet::spawn_prometheus(server, fleet, tx.clone(), cancel.clone());
+        state.watch_source(name, state.config.fleet.interval);
+    }
+    for target in &state.config.nodes {
+        crate::sources::fleet::spawn_node(target.clone(), tx.clone(), cancel.clone());
     }
     let rescan_backups = crate::sources::backups::spawn_all(&state.config.backups, tx, cancel);
     // With no [[logs]], the defaults include opsdeck's own log, in the data dir beside the store.

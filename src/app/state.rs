@@ -135,6 +135,8 @@ pub struct AppState {
     pub replication: super::replication::ReplicationPane,
     /// The Metrics tab's `[[health]]` checks.
     pub checks: super::checks::ChecksPane,
+    /// The fleet's nodes, from Prometheus and `[[nodes]]` scrapes.
+    pub fleet: super::fleet::FleetPane,
     /// Wall-clock now, read with the clock; alert ages are measured against it.
     pub wall: jiff::Timestamp,
     /// The zone times are shown in (this machine's; tests fix it).
@@ -172,6 +174,7 @@ impl AppState {
             alerts: super::alerts::AlertsPane::new(&config),
             replication: super::replication::ReplicationPane::new(&config.clusters, config.refresh),
             checks: super::checks::ChecksPane::new(&config.health),
+            fleet: super::fleet::FleetPane::default(),
             wall: jiff::Timestamp::now(),
             tz: jiff::tz::TimeZone::system(),
             tab: Tab::Metrics,
@@ -285,6 +288,7 @@ impl AppState {
             Ok(Payload::Backups(report)) => self.backups.on_report(report, self.now, self.wall),
             Ok(Payload::BackupChecks(records)) => self.backups.on_checks(records, self.wall),
             Ok(Payload::HealthCheck(report)) => self.checks.on_report(report, self.now),
+            Ok(Payload::Fleet(report)) => self.fleet.on_report(report, self.now),
             // Kept in health; the last good data stays on screen. A health
             // check is not in the status bar (there may be dozens): its pane says.
             Err(e) => self.checks.on_error(update.source, &e, self.now),

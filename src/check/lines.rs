@@ -22,12 +22,15 @@ const LOG_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// The node needs its second sample, the first carries no CPU figure.
 pub(super) fn all_answered(s: &AppState) -> bool {
     let node = s.node.as_ref().is_some_and(|n| !n.warming_up);
-    let http = alert_sources(s).all(|(_, h)| h.last_ok.is_some() || h.last_error.is_some());
+    // Every watched source but the state store, which a check does not open.
+    let watched = s.health.iter().filter(|(name, _)| *name != crate::store::SOURCE);
+    let http = watched.clone().all(|(_, h)| h.last_ok.is_some() || h.last_error.is_some());
+    let nodes = s.config.nodes.iter().all(|t| s.fleet.has_report(&t.name));
     let members = s.replication.clusters.iter().flat_map(|c| &c.members);
     let replication = members.clone().all(|m| m.status.is_some() || m.error.is_some());
     let backups = s.backups.catalogs.iter().all(|c| c.catalog.is_some() || c.error.is_some());
     let checks = s.checks.checks.iter().all(|c| c.last.is_some() || c.error.is_some());
-    node && http && replication && backups && checks
+    node && http && nodes && replication && backups && checks
 }
 
 /// The Alertmanagers and Prometheus servers among the sources the status
@@ -44,6 +47,7 @@ pub(super) fn judge(s: &AppState, budget: Duration) -> Vec<Line> {
     health(s, budget, &mut out);
     alerts(s, &mut out);
     by_rules(s, &mut out);
+    fleet(s, budget, &mut out);
     unanswered(s, budget, &mut out);
     logs(s, &mut out);
     out
@@ -223,6 +227,54 @@ fn subject(labels: &BTreeMap<String, String>, metric: &str) -> String {
         return metric.trim_end_matches("_percent").to_owned();
     }
     parts.join(" ")
+}
+
+/// The fleet's nodes against this node's thresholds: down is critical; a
+/// fleet source that failed or never answered is unknown.
+fn fleet(s: &AppState, budget: Duration, out: &mut Vec<Line>) {
+    let servers = s.config.fleet.servers(&s.config.prometheus).unwrap_or_default();
+    for server in servers {
+        let source = crate::sources::fleet::prometheus_source(&server.name);
+        let failing = s.health.iter().find(|(n, _)| *n == source).and_then(|(_, h)| match h.status(s.now) {
+            HealthStatus::Failing { error, .. } => Some(error.to_owned()),
+            HealthStatus::Pending => Some(no_answer(budget)),
+            _ => None,
+        });
+        if let Some(why) = failing {
+            out.push(line(Area::Resources, Status::Unknown, source, why));
+        }
+    }
+    for t in s.config.nodes.iter().filter(|t| !s.fleet.has_report(&t.name)) {
+        out.push(line(Area::Resources, Status::Unknown, &t.name, no_answer(budget)));
+    }
+    let th = &s.config.metrics.thresholds;
+    for n in s.fleet.nodes() {
+        if n.up == Some(false) {
+            let why = s.fleet.reports.get(&n.origin).and_then(|(_, r)| r.warnings.first()).cloned();
+            let detail = format!("down ({}): {}", n.origin, why.unwrap_or_else(|| "not scraped".into()));
+            out.push(line(Area::Resources, Status::Crit, &n.instance, detail));
+            continue;
+        }
+        let mut status = Status::Ok;
+        let mut parts = Vec::new();
+        for (label, value, threshold) in [
+            ("cpu", n.cpu_percent, th.cpu),
+            ("memory", n.memory_percent, th.memory),
+            ("disk", n.filesystem_percent, th.disk),
+        ] {
+            let Some(v) = value else { continue };
+            status = status.max(match threshold.level(v) {
+                crate::config::Level::Ok => Status::Ok,
+                crate::config::Level::Warning => Status::Warn,
+                crate::config::Level::Critical => Status::Crit,
+            });
+            parts.push(format!("{label} {v:.0}%"));
+        }
+        if let Some(load) = n.load1 {
+            parts.push(format!("load {load:.2}"));
+        }
+        out.push(line(Area::Resources, status, &n.instance, format!("{} ({})", parts.join(", "), n.origin)));
+    }
 }
 
 /// Members and catalogs that never answered within the run: nobody knows.

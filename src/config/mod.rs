@@ -60,6 +60,11 @@ pub struct Config {
     /// HTTP health checks, shown on the Metrics tab.
     #[serde(deserialize_with = "unique_names")]
     pub health: Vec<health_checks::HealthCheck>,
+    /// The node table fed by Prometheus.
+    pub fleet: fleet::FleetConfig,
+    /// node_exporter targets scraped directly.
+    #[serde(deserialize_with = "unique_names")]
+    pub nodes: Vec<fleet::NodeTarget>,
     /// Maintenance mode by flag file.
     pub maintenance: MaintenanceConfig,
     /// How mutating actions are guarded.
@@ -91,6 +96,8 @@ impl Default for Config {
             backups: Vec::new(),
             logs: Vec::new(),
             health: Vec::new(),
+            fleet: fleet::FleetConfig::default(),
+            nodes: Vec::new(),
             actions: Vec::new(),
             maintenance: MaintenanceConfig::default(),
             guard: GuardConfig::default(),
@@ -274,7 +281,24 @@ pub fn load(cli: Option<&Path>) -> Result<(Config, ConfigOrigin), ConfigError> {
 pub fn parse(src: &str, path: &Path) -> Result<Config, ConfigError> {
     let config: Config = toml::from_str(src).map_err(|e| ConfigError::toml(path, src, &e))?;
     check_action_keys(&config).map_err(|(span, msg)| ConfigError::at(path, src, span, msg))?;
+    if let Err(msg) = config.fleet.servers(&config.prometheus) {
+        return Err(ConfigError::at(path, src, fleet_servers_span(src), msg));
+    }
     Ok(config)
+}
+
+/// Where `[fleet] prometheus = [...]` is written, for an error about it.
+fn fleet_servers_span(src: &str) -> std::ops::Range<usize> {
+    #[derive(Deserialize)]
+    struct File {
+        fleet: Option<Fleet>,
+    }
+    #[derive(Deserialize)]
+    struct Fleet {
+        prometheus: Option<toml::Spanned<Vec<String>>>,
+    }
+    let file: Option<File> = toml::from_str(src).ok();
+    file.and_then(|f| f.fleet?.prometheus).map_or(0..0, |p| p.span())
 }
 
 /// An action's `key` must parse and must not clash with `[keys]` or another action.

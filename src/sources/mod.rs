@@ -61,6 +61,8 @@ pub enum Payload {
     BackupChecks(Vec<crate::backups::checks::CheckRecord>),
     /// One `[[health]]` check's probe.
     HealthCheck(health_checks::HealthReport),
+    /// One Prometheus server's node table, or one `[[nodes]]` scrape.
+    Fleet(fleet::FleetReport),
 }
 
 /// One poll of an alert source: all its current alerts (and silences).

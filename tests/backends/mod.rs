@@ -9,6 +9,7 @@
 
 pub mod fake_http;
 pub mod mariadb;
+pub mod node_exporter;
 pub mod pgbackrest;
 pub mod postgres;
 pub mod redis;
@@ -226,6 +227,30 @@ impl Prometheus {
     /// Its base URL.
     pub fn url(&self) -> &str {
         &self.0.url
+    }
+}
+
+impl Prometheus {
+    /// Prometheus 2.42 scraping `targets` (`host:port`, each served at
+    /// `/metrics`) every second as job `job`, with no rules.
+    pub async fn start_scraping(job: &str, targets: &[String]) -> Prometheus {
+        let quoted: Vec<String> = targets.iter().map(|t| format!("\"{t}\"")).collect();
+        let config = format!(
+            "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n  - job_name: \"{job}\"\n    \
+             static_configs:\n      - targets: [{}]\n",
+            quoted.join(", ")
+        );
+        let server = Server::start("prometheus", "prometheus", move |dir, port| {
+            let config_path = dir.join("prometheus.yml");
+            std::fs::write(&config_path, &config).expect("write prometheus.yml");
+            vec![
+                format!("--config.file={}", config_path.display()),
+                format!("--storage.tsdb.path={}", dir.join("data").display()),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+            ]
+        })
+        .await;
+        Prometheus(server)
     }
 }
 
