@@ -5,7 +5,10 @@
 //!   tab shows the end of such a file in ≤ 50 ms);
 //! - `tail_lines_1000_of_1gb`: the same at the end of a 1 GB (sparse) file;
 //! - `follow_100k_lines`: one `Follower` reading 100,000 freshly appended
-//!   lines (~12 MB), poll after poll, as the driver does under a flood.
+//!   lines (~12 MB), poll after poll, as the driver does under a flood;
+//! - `filter_1m_buffered_lines`: `LogBuffer::set_filter` over 1,000,000
+//!   buffered lines (parsed as the app parses them), for a substring filter
+//!   and a `/regex/` filter (target: ≤ 200 ms each).
 //!
 //! The 1M-line log is generated once into Cargo's target tmpdir and reused.
 
@@ -16,7 +19,9 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use opsdeck::logs::buffer::{Filter, LogBuffer};
 use opsdeck::logs::follow::{FollowEvent, FollowOptions, Follower, tail_lines};
+use opsdeck::logs::line::{self, JsonFields};
 
 const LINES: usize = 1_000_000;
 
@@ -112,9 +117,108 @@ fn following(c: &mut Criterion) {
     group.finish();
 }
 
+/// A varied ops line (like shared/tools/gen_log.py's: API gateway,
+/// replication, backups, sshd, kernel, systemd, alerts; mixed levels and
+/// numbers), from a small deterministic generator.
+fn varied_line(rng: &mut u64, seq: usize) -> String {
+    let mut next = |n: u64| {
+        // xorshift64*
+        *rng ^= *rng >> 12;
+        *rng ^= *rng << 25;
+        *rng ^= *rng >> 27;
+        (rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 32) % n
+    };
+    const LEVELS: [&str; 8] = ["INFO", "INFO", "INFO", "INFO", "DEBUG", "DEBUG", "WARN", "ERROR"];
+    const PATHS: [&str; 5] =
+        ["/api/v1/orders", "/api/v1/users", "/healthz", "/metrics", "/api/v2/billing/invoices"];
+    const DBS: [&str; 4] = ["orders", "billing", "inventory", "auth"];
+    let (h, m, s) = (seq / 3_600_000 % 24, seq / 60_000 % 60, seq / 1000 % 60);
+    let host = next(12) + 1;
+    let level = LEVELS[next(8) as usize];
+    let pid = 1000 + next(9000);
+    let msg = match next(10) {
+        0..=3 => format!(
+            "apigw[{pid}]: {level} req_id={:08x}{:08x} method=GET path={}/{} status={} dur_ms={}",
+            next(1 << 32),
+            next(1 << 32),
+            PATHS[next(5) as usize],
+            next(1_000_000),
+            [200, 200, 200, 201, 204, 304, 404, 500, 503][next(9) as usize],
+            next(2500)
+        ),
+        4 | 5 => format!(
+            "pgrepl[{pid}]: {level} replica=node-{:02} db={} lag_bytes={} replay_lag_ms={}",
+            next(12) + 1,
+            DBS[next(4) as usize],
+            next(5_000_000),
+            next(8000)
+        ),
+        6 => format!(
+            "backupd[{pid}]: {level} job=nightly-{} phase=upload chunk={}/4096 rate_mb_s={}.{}",
+            DBS[next(4) as usize],
+            next(4096),
+            next(400),
+            next(10)
+        ),
+        7 => format!(
+            "sshd[{pid}]: Accepted publickey for deploy from 10.{}.{}.{} port {} ssh2",
+            next(256),
+            next(256),
+            next(256),
+            1024 + next(60000)
+        ),
+        8 => format!(
+            "kernel: [{}.{:06}] nvme0n1: I/O {} QID {} timeout, completion polled",
+            next(900_000),
+            next(1_000_000),
+            next(999),
+            next(9)
+        ),
+        _ => format!(
+            "alertmgr[{pid}]: {level} alert=HighReplicationLag severity=page instance=node-{:02} state=firing",
+            next(12) + 1
+        ),
+    };
+    format!("Jan 12 {h:02}:{m:02}:{s:02} node-{host:02} {msg} seq={seq:09}")
+}
+
+fn filtering(c: &mut Criterion) {
+    // Filled once, the way the app fills it: each raw line parsed on the
+    // reader's task (`sources::logs::parse_into`), then pushed by the tab
+    // (`LogsPane::on_batch`).
+    let names = JsonFields::default();
+    let mut buffer = LogBuffer::new(1, LINES);
+    let mut rng = 0x9E37_79B9_7F4A_7C15_u64;
+    for seq in 0..LINES {
+        let raw = varied_line(&mut rng, seq);
+        let parsed = line::parse(raw.as_bytes(), false, &names);
+        let continuation = !parsed.is_json() && line::continues_record(&parsed.text);
+        buffer.push(0, parsed, continuation);
+    }
+    assert_eq!(buffer.len(), LINES);
+
+    let mut group = c.benchmark_group("filter_1m_buffered_lines");
+    group.throughput(Throughput::Elements(LINES as u64));
+    group.sample_size(10);
+    group.measurement_time(Duration::from_secs(8));
+    for (name, typed) in [("substring", "timeout"), ("regex", r"/status=5\d\d /")] {
+        buffer.set_filter(Filter::parse(typed).expect("filter"));
+        let shown = buffer.shown_len();
+        eprintln!("filter {typed:?}: {shown} of {LINES} lines shown");
+        assert!(shown > 0 && shown < LINES, "{typed:?} should match some lines");
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                buffer.set_filter(Filter::parse(black_box(typed)).expect("filter"));
+                black_box(buffer.shown_len())
+            })
+        });
+    }
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = tails, following
+    targets = tails, following, filtering
 }
 criterion_main!(benches);

@@ -153,9 +153,9 @@ fn json_string_escapes_cannot_smuggle_controls() {
         }
         let line = format!(r#"{{"msg":"{value}","level":"info","{value}":{{"k":"{value}"}}}}"#);
         let parsed = parse(line.as_bytes(), false, &names);
-        assert!(parsed.json, "{line}");
+        assert!(parsed.is_json(), "{line}");
         assert_inert(&parsed.text, line.as_bytes());
-        for (key, value) in &parsed.fields {
+        for (key, value) in parsed.fields() {
             assert_inert(key, line.as_bytes());
             assert_inert(value, line.as_bytes());
         }
@@ -363,7 +363,7 @@ fn ansi_coloured_levels_are_detected_after_sanitizing() {
 
 fn json(line: &str) -> opsdeck::logs::line::Parsed {
     let parsed = parse(line.as_bytes(), false, &JsonFields::default());
-    assert!(parsed.json, "{line} was not read as JSON");
+    assert!(parsed.is_json(), "{line} was not read as JSON");
     parsed
 }
 
@@ -401,13 +401,13 @@ fn json_fields_keep_order_and_compact_nested_values() {
     );
     assert_eq!(parsed.text, "GET /users");
     assert_eq!(parsed.level, Some(Level::Info));
-    assert_eq!(parsed.service.as_deref(), Some("api"));
-    assert_eq!(parsed.trace_id.as_deref(), Some("4bf92f3577b34da6"));
+    assert_eq!(parsed.service(), Some("api"));
+    assert_eq!(parsed.trace_id(), Some("4bf92f3577b34da6"));
     assert_eq!(parsed.time, Some("2026-11-21T19:04:05.123Z".parse().expect("time")));
-    let keys: Vec<&str> = parsed.fields.iter().map(|(key, _)| key.as_str()).collect();
+    let keys: Vec<&str> = parsed.fields().iter().map(|(key, _)| key.as_str()).collect();
     assert_eq!(keys, ["timestamp", "level", "service_name", "trace_id", "msg", "http", "ok", "n", "dur"]);
     let field =
-        |name: &str| parsed.fields.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+        |name: &str| parsed.fields().iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
     let http = field("http").expect("http field");
     assert!(http.starts_with('{') && !http.contains('\n') && http.contains(r#""tags":["a","b"]"#), "{http}");
     assert_eq!(field("ok"), Some("true"));
@@ -439,8 +439,8 @@ fn json_field_names_are_configurable() {
     assert_eq!(parsed.level, Some(Level::Critical));
     assert_eq!(parsed.text, "hello");
     assert_eq!(parsed.time, Some(Timestamp::from_second(1_732_244_645).expect("time")));
-    assert_eq!(parsed.service.as_deref(), Some("billing"));
-    assert_eq!(parsed.trace_id.as_deref(), Some("t-1"));
+    assert_eq!(parsed.service(), Some("billing"));
+    assert_eq!(parsed.trace_id(), Some("t-1"));
 }
 
 #[test]
@@ -475,9 +475,9 @@ fn non_objects_and_broken_json_are_text() {
     let names = JsonFields::default();
     for line in [r#"["level","error"]"#, r#"{"level":"error",}"#, r#"{not json}"#, "42"] {
         let parsed = parse(line.as_bytes(), false, &names);
-        assert!(!parsed.json, "{line}");
+        assert!(!parsed.is_json(), "{line}");
         assert_eq!(parsed.text, line);
-        assert!(parsed.fields.is_empty());
+        assert!(parsed.fields().is_empty());
     }
 }
 
@@ -485,17 +485,17 @@ fn non_objects_and_broken_json_are_text() {
 fn a_truncated_json_line_falls_back_to_text() {
     let full = br#"{"level":"error","msg":"payload too large","body":"AAAA}"#;
     let parsed = parse(full, true, &JsonFields::default());
-    assert!(!parsed.json);
+    assert!(!parsed.is_json());
     assert!(parsed.truncated);
     assert_eq!(parsed.text.as_bytes(), full);
     assert_eq!(parsed.level, Some(Level::Error), "the level is still found in the text");
-    assert!(parsed.fields.is_empty());
+    assert!(parsed.fields().is_empty());
 }
 
 #[test]
 fn json_with_invalid_utf8_is_still_json() {
     let parsed = parse(b"{\"level\":\"warn\",\"msg\":\"bad \xff byte\"}", false, &JsonFields::default());
-    assert!(parsed.json);
+    assert!(parsed.is_json());
     assert_eq!(parsed.text, "bad \u{fffd} byte");
     assert_eq!(parsed.level, Some(Level::Warn));
 }

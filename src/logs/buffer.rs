@@ -91,7 +91,7 @@ impl Filter {
         }
         let hit = match (&self.pattern, &self.field) {
             (Some(re), _) => re.is_match(&e.line.text),
-            (None, Some((k, v))) => e.line.fields.iter().any(|(fk, fv)| fk == k && fv == v),
+            (None, Some((k, v))) => e.line.fields().iter().any(|(fk, fv)| fk == k && fv == v),
             (None, None) => return true,
         };
         hit != self.invert
@@ -123,7 +123,10 @@ impl LogBuffer {
     /// An empty buffer for `sources` sources holding at most `capacity` lines.
     pub fn new(sources: usize, capacity: usize) -> LogBuffer {
         LogBuffer {
-            entries: VecDeque::with_capacity(capacity.min(4096)),
+            // The whole ring at once: growing by doubling would copy it and
+            // hold old and new together (a third more than the target RSS at
+            // 100,000 lines), and pages not yet written cost no memory.
+            entries: VecDeque::with_capacity(capacity.max(1)),
             capacity: capacity.max(1),
             next_seq: 0,
             dropped: vec![0; sources],

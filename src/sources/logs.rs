@@ -117,7 +117,7 @@ async fn send(tx: &mpsc::Sender<Update>, batch: LogBatch) -> bool {
 fn parse_into(out: &mut Vec<(Parsed, bool)>, lines: Vec<RawLine>, names: &JsonFields) {
     for raw in lines {
         let parsed = line::parse(&raw.bytes, raw.truncated, names);
-        let continuation = !parsed.json && line::continues_record(&parsed.text);
+        let continuation = !parsed.is_json() && line::continues_record(&parsed.text);
         out.push((parsed, continuation));
     }
 }
@@ -288,10 +288,12 @@ pub fn journal_entry(json: &[u8]) -> Option<Parsed> {
         text,
         level,
         time,
-        service: field("_SYSTEMD_UNIT").or_else(|| field("SYSLOG_IDENTIFIER")),
-        trace_id: None,
-        fields,
-        json: false,
+        // A journal record is one JSON object: whole, never continued.
+        json: Some(Box::new(line::JsonParts {
+            service: field("_SYSTEMD_UNIT").or_else(|| field("SYSLOG_IDENTIFIER")),
+            trace_id: None,
+            fields,
+        })),
         truncated: false,
     })
 }

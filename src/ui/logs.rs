@@ -306,17 +306,17 @@ fn render_detail(frame: &mut Frame, area: Rect, state: &AppState) {
         kv("level", e.level.map_or_else(|| "-".to_owned(), |l| l.as_str().to_owned())),
         kv("time", e.line.time.map_or_else(|| "-".to_owned(), |t| t.to_zoned(state.tz.clone()).to_string())),
     ];
-    if let Some(s) = &e.line.service {
-        lines.push(kv("service", s.clone()));
+    if let Some(s) = e.line.service() {
+        lines.push(kv("service", s.to_owned()));
     }
-    if let Some(t) = &e.line.trace_id {
-        lines.push(kv("trace_id", t.clone()));
+    if let Some(t) = e.line.trace_id() {
+        lines.push(kv("trace_id", t.to_owned()));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(e.line.text.clone(), level_style(theme, e.level)));
-    if !e.line.fields.is_empty() {
+    if !e.line.fields().is_empty() {
         lines.push(Line::raw(""));
-        for (k, v) in &e.line.fields {
+        for (k, v) in e.line.fields() {
             lines.push(kv(k, v.clone()));
         }
     }

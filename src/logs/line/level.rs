@@ -242,7 +242,12 @@ fn may_be_level_word(word: &str) -> bool {
 }
 
 fn is_level_key(word: &str, after: Option<u8>) -> bool {
-    matches!(after, Some(b'=' | b':' | b'"')) && LEVEL_KEYS.iter().any(|key| key.eq_ignore_ascii_case(word))
+    // Every key is 3 to 9 bytes and starts with l or s: most `key=` tokens
+    // of a busy log (`seq=`, `status=`, `took=`) fail here, not in the loop.
+    matches!(after, Some(b'=' | b':' | b'"'))
+        && matches!(word.len(), 3..=9)
+        && matches!(word.as_bytes()[0] | 0x20, b'l' | b's')
+        && LEVEL_KEYS.iter().any(|key| key.eq_ignore_ascii_case(word))
 }
 
 /// The value after a level key, if it directly follows (`level=error`,
