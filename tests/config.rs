@@ -36,7 +36,14 @@ fn the_commented_snippets_in_the_example_are_valid_config() {
     let uncommented: String = config::EXAMPLE
         .lines()
         .map(|l| match l.strip_prefix("# ") {
-            Some(rest) if rest.starts_with("[[") || rest.starts_with("[fleet") || is_assignment(rest) => rest,
+            Some(rest)
+                if rest.starts_with("[[")
+                    || rest.starts_with("[fleet")
+                    || rest.starts_with("[tail")
+                    || is_assignment(rest) =>
+            {
+                rest
+            }
             _ => l,
         })
         .collect::<Vec<_>>()
@@ -46,6 +53,7 @@ fn the_commented_snippets_in_the_example_are_valid_config() {
     assert_eq!((c.backups.len(), c.logs.len()), (4, 3));
     assert_eq!(c.backups[0].patterns.len(), 4, "the dir example's patterns parse");
     assert_eq!((c.health.len(), c.nodes.len()), (2, 1));
+    assert_eq!(c.tail, opsdeck::config::tail::TailConfig::default(), "[tail] documents the defaults");
     assert!(c.fleet.prometheus.is_some() && c.fleet.queries.cpu_percent.contains("node_cpu_seconds_total"));
     assert!(c.maintenance.flag_file.is_some() && c.audit.mirror_file.is_some());
     let names: Vec<&str> = c.actions.iter().map(|a| a.name.as_str()).collect();

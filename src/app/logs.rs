@@ -125,8 +125,8 @@ impl LogsPane {
         }
     }
 
-    /// A pane for the resolved sources with the default buffer.
-    pub fn for_sources(sources: &[crate::config::sources::LogSource]) -> LogsPane {
+    /// A pane for the resolved sources keeping `capacity` lines.
+    pub fn for_sources(sources: &[crate::config::sources::LogSource], capacity: usize) -> LogsPane {
         let described = sources
             .iter()
             .map(|s| {
@@ -138,7 +138,7 @@ impl LogsPane {
                 (s.name.clone(), what)
             })
             .collect();
-        LogsPane::new(described, crate::logs::buffer::DEFAULT_CAPACITY)
+        LogsPane::new(described, capacity)
     }
 
     /// Fold in lines (already parsed on the reader's task) and state.

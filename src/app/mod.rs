@@ -100,8 +100,8 @@ pub fn spawn_sources(
     // With no [[logs]], the defaults include opsdeck's own log, in the data dir beside the store.
     let own_log = store_path.and_then(std::path::Path::parent).map(|d| d.join("opsdeck.log"));
     let log_sources = crate::sources::logs::resolve(&state.config.logs, own_log.as_deref());
-    state.logs = LogsPane::for_sources(&log_sources);
-    crate::sources::logs::spawn_all(&log_sources, &crate::logs::follow::FollowOptions::default(), tx, cancel);
+    state.logs = LogsPane::for_sources(&log_sources, state.config.tail.buffer_lines);
+    crate::sources::logs::spawn_all(&log_sources, &state.config.tail, tx, cancel);
     rescan_backups
 }
 

@@ -170,7 +170,7 @@ impl AppState {
             modal: None,
             backups: super::backups::BackupsPane::new(&config.backups),
             // The defaults (system logs, the journal) are found when the app runs.
-            logs: super::logs::LogsPane::for_sources(&config.logs),
+            logs: super::logs::LogsPane::for_sources(&config.logs, config.tail.buffer_lines),
             alerts: super::alerts::AlertsPane::new(&config),
             replication: super::replication::ReplicationPane::new(&config.clusters, config.refresh),
             checks: super::checks::ChecksPane::new(&config.health),

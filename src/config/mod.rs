@@ -14,6 +14,7 @@ pub mod keymap;
 pub mod paths;
 pub mod secret;
 pub mod sources;
+pub mod tail;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -57,6 +58,8 @@ pub struct Config {
     /// Log files.
     #[serde(deserialize_with = "unique_names")]
     pub logs: Vec<LogSource>,
+    /// How the Logs tab reads and keeps lines.
+    pub tail: tail::TailConfig,
     /// HTTP health checks, shown on the Metrics tab.
     #[serde(deserialize_with = "unique_names")]
     pub health: Vec<health_checks::HealthCheck>,
@@ -95,6 +98,7 @@ impl Default for Config {
             clusters: Vec::new(),
             backups: Vec::new(),
             logs: Vec::new(),
+            tail: tail::TailConfig::default(),
             health: Vec::new(),
             fleet: fleet::FleetConfig::default(),
             nodes: Vec::new(),

@@ -86,15 +86,25 @@ fn journal_readable() -> bool {
 /// Start a reader per source.
 pub fn spawn_all(
     sources: &[LogSource],
-    opts: &FollowOptions,
+    tail: &crate::config::tail::TailConfig,
     tx: &mpsc::Sender<Update>,
     cancel: &CancellationToken,
 ) {
+    let opts = &tail.follow_options();
+    let names = Arc::new(tail.json.clone());
     for (i, s) in sources.iter().enumerate() {
         let Ok(index) = u16::try_from(i) else { break };
         match s.kind {
             LogKind::File => {
-                tokio::spawn(follow_files(index, s.path.clone(), opts.clone(), tx.clone(), cancel.clone()));
+                let names = Arc::clone(&names);
+                tokio::spawn(follow_files(
+                    index,
+                    s.path.clone(),
+                    opts.clone(),
+                    names,
+                    tx.clone(),
+                    cancel.clone(),
+                ));
             }
             LogKind::Journald => {
                 tokio::spawn(follow_journal(
@@ -126,6 +136,7 @@ async fn follow_files(
     source: u16,
     spec: String,
     opts: FollowOptions,
+    names: Arc<JsonFields>,
     tx: mpsc::Sender<Update>,
     cancel: CancellationToken,
 ) {
@@ -139,7 +150,6 @@ async fn follow_files(
     };
     let (events_tx, mut events) = mpsc::channel::<(Arc<Path>, FollowEvent)>(256);
     tokio::spawn(crate::logs::follow::follow(target, opts, events_tx, cancel.clone()));
-    let names = JsonFields::default();
     while let Some((path, first)) = events.recv().await {
         let mut batch = LogBatch { source, lines: Vec::new(), state: None };
         let mut next = Some((path, first));
