@@ -19,6 +19,11 @@ pub struct Cli {
     #[arg(long)]
     pub read_only: bool,
 
+    /// War-room screen: a large-type summary, then each tab in turn every
+    /// `[wall] cycle`; read-only; high-contrast unless --theme says otherwise
+    #[arg(long)]
+    pub wall: bool,
+
     /// Theme: dark, light, high-contrast, mono, or a file in the themes dir
     #[arg(long, value_name = "NAME")]
     pub theme: Option<String>,

@@ -223,7 +223,11 @@ fn run_cockpit(cli: &Cli) -> ExitCode {
         Ok(pair) => pair,
         Err(e) => return config_error(&e),
     };
-    cfg.read_only |= cli.read_only;
+    // Nobody at the wall can confirm anything: it only watches.
+    cfg.read_only |= cli.read_only || cli.wall;
+    if cli.wall && cli.theme.is_none() {
+        cfg.theme = "high-contrast".into();
+    }
     if let Some(refresh) = cli.refresh {
         cfg.refresh = refresh;
     }
@@ -269,6 +273,9 @@ fn run_cockpit(cli: &Cli) -> ExitCode {
     let mut state = AppState::new(cfg, config_path, theme, host, started);
     if !cli.logs.is_empty() {
         state.tab = opsdeck::ui::Tab::Logs;
+    }
+    if cli.wall {
+        state.wall_mode = Some(opsdeck::app::WallMode::new(state.config.wall.cycle, Instant::now()));
     }
     let opts = RunOptions { store_path: opsdeck::store::default_path(), os_user: os_user() };
 

@@ -315,3 +315,19 @@ fn the_alert_queue_at_both_sizes() {
     let filtered = render(&state, 160, 48);
     assert!(filtered.contains("db3:3306") && !filtered.contains("db1:9100"), "{filtered}");
 }
+
+/// `--wall`: the summary tiles in large type at both sizes (doubled glyphs
+/// where a tile has room), high-contrast as the flag sets it.
+#[test]
+fn wall_summary_at_both_sizes() {
+    let mut state = fixture::state_with(Config::default(), "high-contrast", 40);
+    state.wall_mode = Some(opsdeck::app::WallMode::new(std::time::Duration::from_secs(20), state.now));
+    for (w, h) in [(80, 24), (160, 48)] {
+        let screen = render(&state, w, h);
+        for title in ["CRITICAL", "WARNING", "WORST LAG", "STALEST BACKUP", "FLEET", "HEALTH"] {
+            assert!(screen.contains(title), "{title} at {w}x{h}:\n{screen}");
+        }
+        assert!(screen.contains("███"), "values in large type at {w}x{h}:\n{screen}");
+        assert_snapshot!(format!("wall_{w}x{h}"), screen);
+    }
+}

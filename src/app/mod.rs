@@ -13,6 +13,7 @@ mod processes;
 pub mod replication;
 mod state;
 mod targets;
+mod wall;
 
 use std::time::{Duration, Instant};
 
@@ -28,6 +29,7 @@ pub use modal::{CommandLine, Dialog, Field, Modal};
 pub use pipeline::{Pipeline, Run, RunStatus, Submission};
 pub use processes::{ProcessList, ProcessSort};
 pub use state::{AppState, Effect, NodeHistory, Overlay};
+pub use wall::WallMode;
 
 use crate::ops::executor::Sinks;
 use crate::sources::{Payload, Update, next_wall_second};

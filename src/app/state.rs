@@ -137,6 +137,8 @@ pub struct AppState {
     pub checks: super::checks::ChecksPane,
     /// The fleet's nodes, from Prometheus and `[[nodes]]` scrapes.
     pub fleet: super::fleet::FleetPane,
+    /// `--wall`: the war-room cycle, when on.
+    pub wall_mode: Option<super::wall::WallMode>,
     /// Wall-clock now, read with the clock; alert ages are measured against it.
     pub wall: jiff::Timestamp,
     /// The zone times are shown in (this machine's; tests fix it).
@@ -175,6 +177,7 @@ impl AppState {
             replication: super::replication::ReplicationPane::new(&config.clusters, config.refresh),
             checks: super::checks::ChecksPane::new(&config.health),
             fleet: super::fleet::FleetPane::default(),
+            wall_mode: None,
             wall: jiff::Timestamp::now(),
             tz: jiff::tz::TimeZone::system(),
             tab: Tab::Metrics,
@@ -317,6 +320,15 @@ impl AppState {
     pub fn tick(&mut self) {
         self.backups.tick(self.now, self.wall);
         self.logs.tick(self.now);
+        if let Some(wall) = &mut self.wall_mode {
+            let flash = self.alerts.flash_until;
+            let (clusters, backups) = (!self.config.clusters.is_empty(), !self.config.backups.is_empty());
+            wall.tick(self.now, flash, &mut self.tab, |t| match t {
+                Tab::Replication => clusters,
+                Tab::Backups => backups,
+                _ => true,
+            });
+        }
         if self.pipeline.was_armed && self.pipeline.arming.remaining(self.now).is_none() {
             self.pipeline.was_armed = false;
             self.notify("disarmed: the arming window ended");

@@ -26,6 +26,13 @@ pub fn refresh<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         .map_err(serde::de::Error::custom)
 }
 
+/// How long a war-room wall shows each screen: between 5 s (readable) and 1 h.
+pub fn wall_cycle<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let s = String::deserialize(d)?;
+    let v = parse(&s).map_err(serde::de::Error::custom)?;
+    check_range(&s, v, Duration::from_secs(5), Duration::from_secs(3600)).map_err(serde::de::Error::custom)
+}
+
 /// A history window: between 10 s and 24 h (memory is bounded by it).
 pub fn window<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let s = String::deserialize(d)?;

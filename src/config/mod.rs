@@ -70,6 +70,8 @@ pub struct Config {
     pub nodes: Vec<fleet::NodeTarget>,
     /// Maintenance mode by flag file.
     pub maintenance: MaintenanceConfig,
+    /// `--wall`: the war-room screen.
+    pub wall: WallConfig,
     /// How mutating actions are guarded.
     pub guard: GuardConfig,
     /// Where the audit trail is mirrored.
@@ -104,6 +106,7 @@ impl Default for Config {
             nodes: Vec::new(),
             actions: Vec::new(),
             maintenance: MaintenanceConfig::default(),
+            wall: WallConfig::default(),
             guard: GuardConfig::default(),
             audit: AuditConfig::default(),
             alerts: alerts::AlertsConfig::default(),
@@ -127,6 +130,21 @@ pub struct MetricsConfig {
 impl Default for MetricsConfig {
     fn default() -> Self {
         MetricsConfig { history: Duration::from_secs(300), thresholds: Thresholds::default() }
+    }
+}
+
+/// `[wall]`: what `opsdeck --wall` does on the war-room screen.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WallConfig {
+    /// Time on the summary and on each tab before the next.
+    #[serde(deserialize_with = "duration::wall_cycle")]
+    pub cycle: Duration,
+}
+
+impl Default for WallConfig {
+    fn default() -> Self {
+        WallConfig { cycle: Duration::from_secs(20) }
     }
 }
 

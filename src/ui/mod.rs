@@ -22,6 +22,7 @@ pub mod metrics;
 pub mod replication;
 pub mod status;
 pub mod tabs;
+pub mod wall;
 pub mod widgets;
 
 use ratatui::Frame;
@@ -105,6 +106,11 @@ pub fn render(frame: &mut Frame, state: &AppState) {
     let [tab_bar, body, status_bar] =
         Layout::vertical([Constraint::Length(1), Constraint::Fill(1), Constraint::Length(1)]).areas(area);
     tabs::render(frame, tab_bar, state);
+    if state.wall_mode.as_ref().is_some_and(|w| w.summary) {
+        wall::render(frame, body, state);
+        status::render(frame, status_bar, state);
+        return;
+    }
     match state.tab {
         Tab::Metrics => metrics::render(frame, body, state),
         Tab::Alerts => alerts::render(frame, body, state),
