@@ -1,7 +1,8 @@
 //! Frame render time: the Metrics tab at 160×48 (and 80×24), drawn onto an
 //! off-screen buffer the way a real frame is, from the same fixture the
 //! snapshot tests use. Also a host with 10,000 processes, which must cost
-//! about the same since only the visible rows are built.
+//! about the same since only the visible rows are built, and a fleet of
+//! 1,000 nodes (issue 8's scale: frame ≤ 5 ms).
 
 #[path = "../tests/fixture/mod.rs"]
 mod fixture;
@@ -31,6 +32,17 @@ fn bench_render(c: &mut Criterion) {
             })
         });
     }
+    // A fleet of 1,000 nodes from one Prometheus under the Metrics tab.
+    let mut state = fixture::state_with(Config::default(), "dark", 40);
+    let now = state.now;
+    state.fleet.on_report(fixture::fleet_report(1_000), now);
+    let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");
+    c.bench_function("metrics_160x48_fleet_1000", |b| {
+        b.iter(|| {
+            terminal.clear().expect("clear");
+            terminal.draw(|f| opsdeck::ui::render(f, black_box(&state))).expect("draw");
+        })
+    });
     let mut state = fixture::state();
     state.apply(Action::ToggleHelp);
     let mut terminal = Terminal::new(TestBackend::new(160, 48)).expect("test backend");

@@ -331,3 +331,21 @@ fn wall_summary_at_both_sizes() {
         assert_snapshot!(format!("wall_{w}x{h}"), screen);
     }
 }
+
+/// The fleet pane on the Metrics tab: this node first, then down nodes, then
+/// the rest worst first against the thresholds.
+#[test]
+fn fleet_pane_lists_this_node_then_worst_first() {
+    let mut state = fixture::state_with(Config::default(), "dark", 40);
+    let now = state.now;
+    state.fleet.on_report(fixture::fleet_report(30), now);
+    let screen = render(&state, 160, 48);
+    let rows: Vec<&str> =
+        screen.lines().filter(|l| l.contains("dc1:9100") || l.contains("testhost:9100")).collect();
+    assert!(rows[0].contains("testhost:9100"), "this node first:\n{screen}");
+    assert!(rows[1].contains("node0001.dc1") && rows[1].contains('✗'), "then the down node:\n{screen}");
+    assert!(screen.contains("Fleet 31 nodes") && screen.contains("1 down"), "{screen}");
+    // After those, worst first: disk at 97 % of a 90 % critical line beats CPU at 96 % of 95 %.
+    let pos = |needle: &str| rows.iter().position(|r| r.contains(needle));
+    assert!(pos("node0007.dc1").is_some_and(|d| pos("node0008.dc1").is_some_and(|c| d < c)), "{screen}");
+}

@@ -11,6 +11,9 @@
 //! ┌ Health (only with [[health]] checks) ────────────────────┐
 //! │ check state code latency history detail                  │
 //! └──────────────────────────────────────────────────────────┘
+//! ┌ Fleet (only with [fleet] or [[nodes]]) ──────────────────┐
+//! │ node up cpu mem disk load rx tx age from, worst first    │
+//! └──────────────────────────────────────────────────────────┘
 //! ┌ Processes ───────────────────────────────────────────────┐
 //! └──────────────────────────────────────────────────────────┘
 //! ```
@@ -18,6 +21,7 @@
 mod checks;
 mod cpu;
 mod disks;
+mod fleet;
 mod memory;
 mod network;
 mod processes;
@@ -52,15 +56,20 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     memory::render(frame, mem_area, state);
     disks::render(frame, disk_area, state);
     network::render(frame, net_area, state);
-    if state.checks.checks.is_empty() {
-        processes::render(frame, bottom, state);
-        return;
+    // Health checks and the fleet take what they need, up to half the rest
+    // between them; processes keep the remainder.
+    let budget = bottom.height / 2;
+    let checks_h = if state.checks.checks.is_empty() { 0 } else { checks::height(state).min(budget) };
+    let fleet_h = if fleet::configured(state) { fleet::height(state).min(budget - checks_h) } else { 0 };
+    let [checks_area, fleet_area, procs_area] =
+        Layout::vertical([Constraint::Length(checks_h), Constraint::Length(fleet_h), Constraint::Fill(1)])
+            .areas(bottom);
+    if checks_h > 0 {
+        checks::render(frame, checks_area, state);
     }
-    // The checks take what they need, up to half; processes keep the rest.
-    let checks_h = checks::height(state).min(bottom.height / 2);
-    let [checks_area, procs_area] =
-        Layout::vertical([Constraint::Length(checks_h), Constraint::Fill(1)]).areas(bottom);
-    checks::render(frame, checks_area, state);
+    if fleet_h > 0 {
+        fleet::render(frame, fleet_area, state);
+    }
     processes::render(frame, procs_area, state);
 }
 
