@@ -7,14 +7,13 @@ mod probe;
 mod verdict;
 
 use tokio::sync::mpsc;
-use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 pub use probe::{Outcome, Prober};
 pub use verdict::{MAX_BODY, Verdict};
 
 use crate::config::health_checks::HealthCheck;
-use crate::sources::{Payload, Update, leak_name};
+use crate::sources::{BeatPoll, Payload, Update, leak_name, spawn_on_beat};
 
 /// One probe of one check, as sent to the app.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,29 +32,21 @@ pub struct HealthReport {
 /// recovery should show within one interval.
 pub fn spawn(check: HealthCheck, tx: mpsc::Sender<Update>, cancel: CancellationToken) -> &'static str {
     let source = leak_name(&source_name(&check.name));
-    tokio::spawn(async move {
-        let mut beat = tokio::time::interval(check.interval);
-        beat.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        let mut prober: Option<Prober> = None;
-        loop {
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                _ = beat.tick() => {}
-            }
-            let result = tokio::select! {
-                () = cancel.cancelled() => return,
-                r = probe_once(&check, &mut prober) => r,
-            };
-            let sent = tokio::select! {
-                () = cancel.cancelled() => return,
-                r = tx.send(Update::now(source, result)) => r,
-            };
-            if sent.is_err() {
-                return;
-            }
-        }
-    });
+    let interval = check.interval;
+    spawn_on_beat(source, interval, HealthPoller { check, prober: None }, tx, cancel);
     source
+}
+
+/// A check and its prober, built on the first probe.
+struct HealthPoller {
+    check: HealthCheck,
+    prober: Option<Prober>,
+}
+
+impl BeatPoll for HealthPoller {
+    async fn poll(&mut self) -> Result<Payload, String> {
+        probe_once(&self.check, &mut self.prober).await
+    }
 }
 
 /// The name the updates of check `name` carry.

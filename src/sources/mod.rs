@@ -146,6 +146,48 @@ where
     name
 }
 
+/// A source polled on a fixed beat, keeping what it needs between polls (a
+/// prober with resolved credentials, the previous scrape for rates).
+pub trait BeatPoll: Send + 'static {
+    /// One poll: a payload, or why the source could not be polled at all.
+    fn poll(&mut self) -> impl std::future::Future<Output = Result<Payload, String>> + Send;
+}
+
+/// Poll `poller` every `interval`, the first at once, until `cancel` fires or
+/// the app hangs up; updates carry `source`. A fixed beat with no backoff,
+/// for small requests whose recovery should show within one interval: a
+/// slow poll delays only the next, and evenly spaced points keep a
+/// sparkline honest.
+pub fn spawn_on_beat(
+    source: &'static str,
+    interval: Duration,
+    mut poller: impl BeatPoll,
+    tx: mpsc::Sender<Update>,
+    cancel: CancellationToken,
+) {
+    tokio::spawn(async move {
+        let mut beat = tokio::time::interval(interval);
+        beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                () = cancel.cancelled() => return,
+                _ = beat.tick() => {}
+            }
+            let result = tokio::select! {
+                () = cancel.cancelled() => return,
+                r = poller.poll() => r,
+            };
+            let sent = tokio::select! {
+                () = cancel.cancelled() => return,
+                r = tx.send(Update::now(source, result)) => r,
+            };
+            if sent.is_err() {
+                return;
+            }
+        }
+    });
+}
+
 /// A configured source's name as the `&'static str` that `Update::source` and
 /// the health list use. Leaked once per source when its poller starts: the
 /// config is read once per run, so this is bounded.

@@ -7,7 +7,6 @@ use std::time::{Instant, SystemTime};
 
 use reqwest::Method;
 use tokio::sync::mpsc;
-use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use super::exposition;
@@ -15,7 +14,7 @@ use super::reading::Reading;
 use super::{FleetNode, FleetReport};
 use crate::config::fleet::NodeTarget;
 use crate::sources::http::{Endpoint, FetchError};
-use crate::sources::{Payload, Update, leak_name};
+use crate::sources::{BeatPoll, Payload, Update, leak_name, spawn_on_beat};
 
 /// What the rows of a target's first scrape say instead of CPU and network.
 pub const MEASURING: &str = "measuring: CPU and network rates need a second scrape";
@@ -155,29 +154,15 @@ pub fn source_name(name: &str) -> String {
 /// one interval), and a slow one delays only the next.
 pub fn spawn(target: NodeTarget, tx: mpsc::Sender<Update>, cancel: CancellationToken) -> &'static str {
     let source = leak_name(&source_name(&target.name));
-    tokio::spawn(async move {
-        let mut beat = tokio::time::interval(target.interval);
-        beat.set_missed_tick_behavior(MissedTickBehavior::Skip);
-        let mut scraper = Scraper::new(target);
-        loop {
-            tokio::select! {
-                () = cancel.cancelled() => return,
-                _ = beat.tick() => {}
-            }
-            let result = tokio::select! {
-                () = cancel.cancelled() => return,
-                r = scraper.scrape() => r.map(Payload::Fleet),
-            };
-            let sent = tokio::select! {
-                () = cancel.cancelled() => return,
-                r = tx.send(Update::now(source, result)) => r,
-            };
-            if sent.is_err() {
-                return;
-            }
-        }
-    });
+    let interval = target.interval;
+    spawn_on_beat(source, interval, Scraper::new(target), tx, cancel);
     source
+}
+
+impl BeatPoll for Scraper {
+    async fn poll(&mut self) -> Result<Payload, String> {
+        self.scrape().await.map(Payload::Fleet)
+    }
 }
 
 #[cfg(test)]
