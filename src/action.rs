@@ -88,11 +88,15 @@ pub enum Action {
     CycleSource,
     /// Logs: minimum level: all, warning, error.
     CycleLevel,
+    /// Metrics: move the keys between the process list and the fleet table.
+    SwitchPane,
+    /// Jump from the selected row to what it concerns on another tab.
+    Jump,
 }
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 39] = [
+    pub const ALL: [Action; 41] = [
         Action::Quit,
         Action::Suspend,
         Action::Redraw,
@@ -132,6 +136,8 @@ impl Action {
         Action::CopyLine,
         Action::CycleSource,
         Action::CycleLevel,
+        Action::SwitchPane,
+        Action::Jump,
     ];
 
     /// One line for the help overlay.
@@ -178,6 +184,10 @@ impl Action {
             Action::CopyLine => "Logs: copy the selected line to the clipboard (OSC 52, works over SSH)",
             Action::CycleSource => "Logs: all sources merged, then one at a time",
             Action::CycleLevel => "Logs: minimum level: all, warning, error",
+            Action::SwitchPane => "Metrics: keys move the process list or the fleet table",
+            Action::Jump => {
+                "jump: an alert to its node (1), member (3) or logs (5); a member or backup to its alerts (2)"
+            }
         }
     }
 

@@ -278,6 +278,30 @@ impl LogsPane {
         }
     }
 
+    /// Show `source` alone (or all), lines containing `text` (or all), with
+    /// the cursor on the first line stamped at or after `at` (the newest
+    /// line when none is): where a jump from an alert lands. Following
+    /// pauses there so new lines do not scroll it away.
+    pub fn show_around(&mut self, source: Option<u16>, text: Option<&str>, at: Option<jiff::Timestamp>) {
+        let mut f = text.map_or_else(Filter::default, Filter::containing);
+        (f.min_level, f.source) = (self.buffer.filter().min_level, source);
+        self.buffer.set_filter(f);
+        self.input_error = None;
+        let n = self.buffer.shown_len();
+        let Some(at) = at.filter(|_| n > 0) else {
+            self.jump(true);
+            return;
+        };
+        let hit = (0..n).find(|&i| self.buffer.shown(i).and_then(|e| e.line.time).is_some_and(|t| t >= at));
+        self.pause();
+        self.cursor = self.buffer.shown(hit.unwrap_or(n - 1)).map(|e| e.seq);
+        if let (Some(c), Some(p)) = (self.cursor, self.paused_at)
+            && c > p
+        {
+            self.paused_at = Some(c);
+        }
+    }
+
     /// Apply the typed filter (or report why it is not one).
     pub fn set_filter(&mut self, typed: &str) {
         match Filter::parse(typed) {

@@ -6,6 +6,8 @@ mod alerts;
 pub mod backups;
 pub mod checks;
 pub mod fleet;
+mod jump;
+mod keys;
 pub mod logs;
 mod modal;
 mod pipeline;
@@ -24,6 +26,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use alerts::{AlertsPane, Selected};
+pub use jump::{Choice, JumpMenu, Target};
 pub use logs::LogsPane;
 pub use modal::{CommandLine, Dialog, Field, Modal};
 pub use pipeline::{Pipeline, Run, RunStatus, Submission};
@@ -203,6 +206,9 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
                 tokio::spawn(load_backup_checks(info.store.clone(), tx.clone()));
             }
         }
+        if let Some(request) = state.fleet.take_history_request() {
+            spawn_fleet_history(&state.config, request, tx.clone());
+        }
         if std::mem::take(&mut state.backups.rescan) {
             rescan_backups.notify_waiters();
         }
@@ -259,6 +265,21 @@ async fn finish_running_actions(state: &mut AppState, updates: &mut mpsc::Receiv
     };
     // The run's own kill grace is 2 s; the audit write after it is quick.
     let _ = tokio::time::timeout(Duration::from_secs(4), wait).await;
+}
+
+/// Ask the open fleet node's Prometheus for its chart history.
+fn spawn_fleet_history(
+    config: &crate::config::Config,
+    request: fleet::HistoryRequest,
+    tx: mpsc::Sender<Update>,
+) {
+    use crate::sources::fleet::{HISTORY_SOURCE, node_history};
+    let Some(source) = config.prometheus.iter().find(|p| p.name == request.origin).cloned() else { return };
+    let fleet = config.fleet.clone();
+    tokio::spawn(async move {
+        let result = node_history(&source, &fleet, &request.instance, request.window).await;
+        let _ = tx.send(Update::now(HISTORY_SOURCE, result.map(Payload::FleetHistory))).await;
+    });
 }
 
 /// Read the latest backup checks and hand them to the app.

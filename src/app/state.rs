@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use crossterm::event::{KeyCode, KeyEvent, MouseButton, MouseEvent, MouseEventKind};
 
+use super::keys::{LineEdit, line_edit};
 use super::modal::{CommandLine, Modal};
 use super::pipeline::Pipeline;
 use super::processes::{ProcessList, ProcessSort};
@@ -137,6 +138,8 @@ pub struct AppState {
     pub checks: super::checks::ChecksPane,
     /// The fleet's nodes, from Prometheus and `[[nodes]]` scrapes.
     pub fleet: super::fleet::FleetPane,
+    /// The open jump menu (`J`), if any.
+    pub jump: Option<super::jump::JumpMenu>,
     /// `--wall`: the war-room cycle, when on.
     pub wall_mode: Option<super::wall::WallMode>,
     /// Wall-clock now, read with the clock; alert ages are measured against it.
@@ -176,8 +179,14 @@ impl AppState {
             alerts: super::alerts::AlertsPane::new(&config),
             replication: super::replication::ReplicationPane::new(&config.clusters, config.refresh),
             checks: super::checks::ChecksPane::new(&config.health),
-            fleet: super::fleet::FleetPane::default(),
+            fleet: super::fleet::FleetPane::new(
+                &host,
+                config.metrics.thresholds,
+                config.metrics.history,
+                config.nodes.iter().map(|n| n.name.clone()).collect(),
+            ),
             wall_mode: None,
+            jump: None,
             wall: jiff::Timestamp::now(),
             tz: jiff::tz::TimeZone::system(),
             tab: Tab::Metrics,
@@ -250,6 +259,7 @@ impl AppState {
                 extra.extend(self.backups.samples(self.wall));
                 extra.extend(self.logs.samples());
                 extra.extend(self.checks.samples());
+                extra.extend(self.fleet.samples());
                 self.alerts.on_node_sample(&self.host, &sample, &extra, self.now, self.config.alerts.bell);
                 self.processes.rebuild(&sample.processes);
                 self.node = Some(sample);
@@ -292,6 +302,10 @@ impl AppState {
             Ok(Payload::BackupChecks(records)) => self.backups.on_checks(records, self.wall),
             Ok(Payload::HealthCheck(report)) => self.checks.on_report(report, self.now),
             Ok(Payload::Fleet(report)) => self.fleet.on_report(report, self.now),
+            Ok(Payload::FleetHistory(h)) => self.fleet.on_history(h, self.now, std::time::SystemTime::now()),
+            Err(e) if update.source == crate::sources::fleet::HISTORY_SOURCE => {
+                self.fleet.on_history_error(e)
+            }
             // Kept in health; the last good data stays on screen. A health
             // check is not in the status bar (there may be dozens): its pane says.
             Err(e) => self.checks.on_error(update.source, &e, self.now),
@@ -341,6 +355,10 @@ impl AppState {
         if self.modal.is_some() {
             return self.modal_key(key, action);
         }
+        if self.jump.is_some() {
+            self.jump_key(action.and_then(Action::target_tab));
+            return Effect::None;
+        }
         if action.is_none()
             && let Some(spec) = crate::config::keymap::KeySpec::from_event(key)
             && let Some(def) = self.pipeline.actions.iter().find(|a| a.key == Some(spec)).cloned()
@@ -349,6 +367,9 @@ impl AppState {
             return Effect::None;
         }
         if self.editing_filter && self.edit_filter(key, action) {
+            return Effect::None;
+        }
+        if self.tab == Tab::Metrics && self.fleet.editing_filter && self.edit_fleet_filter(key, action) {
             return Effect::None;
         }
         if self.tab == Tab::Logs
@@ -373,55 +394,25 @@ impl AppState {
         }
     }
 
-    /// Typing into the filter consumes printable keys; returns whether consumed.
+    /// Typing into the process filter; returns whether the key was consumed.
     fn edit_filter(&mut self, key: &KeyEvent, action: Option<Action>) -> bool {
-        if matches!(action, Some(Action::Quit)) && key.modifiers.contains(KeyModifiers::CONTROL) {
-            return false; // ctrl-c always quits
-        }
-        match key.code {
-            KeyCode::Enter => self.editing_filter = false,
-            KeyCode::Esc => {
-                self.editing_filter = false;
-                self.set_filter(String::new());
-            }
-            KeyCode::Backspace => {
-                let mut f = self.processes.filter.clone();
-                f.pop();
-                self.set_filter(f);
-            }
-            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
-                let f = format!("{}{c}", self.processes.filter);
-                self.set_filter(f);
-            }
-            _ => return false, // arrows and the like still move the selection
+        let mut text = self.processes.filter.clone();
+        let Some(edit) = line_edit(key, action, &mut text) else { return false };
+        self.editing_filter = edit == LineEdit::Changed;
+        if edit != LineEdit::Keep {
+            self.set_filter(text);
         }
         true
     }
 
     /// Typing into the alerts filter; returns whether the key was consumed.
     fn edit_alert_filter(&mut self, key: &KeyEvent, action: Option<Action>) -> bool {
-        if matches!(action, Some(Action::Quit)) && key.modifiers.contains(KeyModifiers::CONTROL) {
-            return false;
-        }
         let mut text = self.alerts.filter_text.clone();
-        match key.code {
-            KeyCode::Enter => {
-                self.alerts.editing_filter = false;
-                return true;
-            }
-            KeyCode::Esc => {
-                self.alerts.editing_filter = false;
-                text.clear();
-            }
-            KeyCode::Backspace => {
-                text.pop();
-            }
-            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
-                text.push(c)
-            }
-            _ => return false,
+        let Some(edit) = line_edit(key, action, &mut text) else { return false };
+        self.alerts.editing_filter = edit == LineEdit::Changed;
+        if edit != LineEdit::Keep {
+            self.alerts.set_filter(text);
         }
-        self.alerts.set_filter(text);
         true
     }
 
@@ -486,7 +477,14 @@ impl AppState {
                 self.modal = Some(Modal::Audit { selected: newest, detail: false });
                 return Effect::None;
             }
+            Action::Jump => {
+                self.open_jump();
+                return Effect::None;
+            }
             _ => {}
+        }
+        if self.tab == Tab::Metrics && self.apply_fleet(action) {
+            return Effect::None;
         }
         if self.tab == Tab::Alerts {
             let page = 10;

@@ -24,6 +24,9 @@ pub struct AlertsConfig {
     pub severity_spellings: SeveritySpellings,
     /// Ring the terminal bell when a new critical alert starts firing.
     pub bell: bool,
+    /// Labels that name the host an alert concerns, tried in order: the
+    /// jump from an alert to its node, replication member or logs reads them.
+    pub link_labels: Vec<String>,
 }
 
 impl Default for AlertsConfig {
@@ -33,6 +36,7 @@ impl Default for AlertsConfig {
             severity_labels: crate::alerts::severity::DEFAULT_LABELS.iter().map(|l| (*l).into()).collect(),
             severity_spellings: SeveritySpellings::default(),
             bell: false,
+            link_labels: vec!["instance".into(), "job".into(), "host".into()],
         }
     }
 }
@@ -420,6 +424,17 @@ pub fn builtin_rules() -> Vec<RuleConfig> {
             Severity::Warning,
             "Health check {check} answers slowly ({url})",
         ),
+        // Fleet nodes (Prometheus's up, or a [[nodes]] scrape that failed).
+        // A minute: one missed scrape or an exporter restart is not a node down.
+        rule(
+            "NodeDown",
+            "fleet_node_down",
+            0.5,
+            0.5,
+            60,
+            Severity::Critical,
+            "Node {instance} is down (from {origin})",
+        ),
     ]
 }
 
@@ -505,7 +520,8 @@ mod tests {
                 "BackupCatalogUnreadable",
                 "LogErrors",
                 "HealthCheckDown",
-                "HealthCheckSlow"
+                "HealthCheckSlow",
+                "NodeDown"
             ]
         );
         assert_eq!(c.alerts.group_by, ["alertname"]);

@@ -185,7 +185,7 @@ pub struct Keymap {
 }
 
 /// The built-in bindings; `config.example.toml` lists the same.
-const DEFAULT_BINDINGS: [(Action, &[&str]); 39] = [
+const DEFAULT_BINDINGS: [(Action, &[&str]); 41] = [
     (Action::Quit, &["q", "ctrl-c"]),
     (Action::Suspend, &["ctrl-z"]),
     (Action::Redraw, &["ctrl-l"]),
@@ -225,6 +225,8 @@ const DEFAULT_BINDINGS: [(Action, &[&str]); 39] = [
     (Action::CopyLine, &["y"]),
     (Action::CycleSource, &["o"]),
     (Action::CycleLevel, &["e"]),
+    (Action::SwitchPane, &["p"]),
+    (Action::Jump, &["J"]),
 ];
 
 impl Default for Keymap {

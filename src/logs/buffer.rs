@@ -74,6 +74,12 @@ impl Filter {
         Ok(f)
     }
 
+    /// Lines containing `text` (any case), taken literally: no `!`, `/…/`
+    /// or `field=value` meaning.
+    pub fn containing(text: &str) -> Filter {
+        Filter { pattern: substring(text).ok(), text: text.to_owned(), ..Filter::default() }
+    }
+
     /// Whether any part of the filter is set.
     pub fn is_active(&self) -> bool {
         self.pattern.is_some() || self.min_level.is_some() || self.source.is_some() || self.field.is_some()

@@ -47,6 +47,16 @@ impl History {
         self.points.iter().map(|&(_, v)| v).reduce(f64::max)
     }
 
+    /// How far back it keeps.
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
+    /// The samples held, oldest first.
+    pub fn points(&self) -> impl Iterator<Item = (Instant, f64)> + '_ {
+        self.points.iter().copied()
+    }
+
     /// Number of samples held.
     pub fn len(&self) -> usize {
         self.points.len()

@@ -16,7 +16,10 @@ mod scrape;
 use std::time::SystemTime;
 
 pub use exposition::{ParseError, Sample, parse as parse_exposition};
-pub use history::{MAX_POINTS, history, range_step, where_instance};
+pub use history::{
+    FleetHistory, HISTORY_POINTS, HISTORY_SOURCE, MAX_POINTS, history, node_history, range_step,
+    where_instance,
+};
 pub use promql::{
     instant_vector, poll as poll_prometheus, source_name as prometheus_source, spawn as spawn_prometheus,
 };

@@ -63,6 +63,8 @@ pub enum Payload {
     HealthCheck(health_checks::HealthReport),
     /// One Prometheus server's node table, or one `[[nodes]]` scrape.
     Fleet(fleet::FleetReport),
+    /// The open fleet node's chart history from its Prometheus.
+    FleetHistory(fleet::FleetHistory),
 }
 
 /// One poll of an alert source: all its current alerts (and silences).

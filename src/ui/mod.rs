@@ -17,6 +17,7 @@ pub mod empty;
 pub mod format;
 pub mod help;
 pub mod internal_log;
+pub mod jump;
 pub mod logs;
 pub mod metrics;
 pub mod replication;
@@ -128,6 +129,7 @@ pub fn render(frame: &mut Frame, state: &AppState) {
         None => {}
     }
     actions::render(frame, body, state);
+    jump::render(frame, body, state);
 }
 
 fn render_too_small(frame: &mut Frame, area: Rect, state: &AppState) {

@@ -41,10 +41,23 @@ pub fn history_chart(
     style: Style,
     max: Option<f64>,
 ) {
+    history_chart_from(frame, area, history, style, max, (state.epoch, state.now));
+}
+
+/// `history_chart` with its own bucket epoch and now (`clock`): a series
+/// that reaches back before opsdeck started needs an earlier epoch.
+pub fn history_chart_from(
+    frame: &mut Frame,
+    area: Rect,
+    history: &History,
+    style: Style,
+    max: Option<f64>,
+    clock: (std::time::Instant, std::time::Instant),
+) {
     if area.width == 0 || area.height == 0 {
         return;
     }
-    let cols = history.columns(usize::from(area.width), state.epoch, state.now);
+    let cols = history.columns(usize::from(area.width), clock.0, clock.1);
     let top = max.unwrap_or_else(|| cols.iter().flatten().copied().fold(0.0, f64::max)).max(1.0);
     // Sparkline takes integers: keep two decimals of resolution.
     let bars: Vec<SparklineBar> =

@@ -5,6 +5,8 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::promql::{Series, WirePoint, number, plain, query};
+use crate::config::fleet::FleetConfig;
+use crate::config::sources::HttpSource;
 use crate::sources::http::{Endpoint, PollError};
 
 /// Prometheus refuses a range query of more points than this per series.
@@ -59,6 +61,91 @@ pub async fn history(
     let extra = points.len().saturating_sub(points_wanted.max(1));
     points.drain(..extra);
     Ok(points)
+}
+
+/// One node's chart series from a Prometheus, as (unix seconds, value).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FleetHistory {
+    /// The `[[prometheus]]` entry asked.
+    pub origin: String,
+    /// The node.
+    pub instance: String,
+    /// Busy CPU, percent.
+    pub cpu: Vec<(f64, f64)>,
+    /// Memory in use, percent.
+    pub memory: Vec<(f64, f64)>,
+    /// The fullest file system, percent.
+    pub filesystem: Vec<(f64, f64)>,
+    /// 1-minute load.
+    pub load: Vec<(f64, f64)>,
+    /// Bytes/s received.
+    pub rx: Vec<(f64, f64)>,
+    /// Bytes/s sent.
+    pub tx: Vec<(f64, f64)>,
+    /// The queries that failed, one line each (the others still chart).
+    pub errors: Vec<String>,
+}
+
+/// The name a history answer's update carries.
+pub const HISTORY_SOURCE: &str = "fleet history";
+
+/// Points asked per series: more than a wide chart has columns.
+pub const HISTORY_POINTS: usize = 600;
+
+/// The node table's queries narrowed to `instance`, over the last `window`,
+/// from `source` (the table's own column queries, so the charts and the
+/// row agree). One failed query is named in `errors`; all failing is an error.
+pub async fn node_history(
+    source: &HttpSource,
+    config: &FleetConfig,
+    instance: &str,
+    window: Duration,
+) -> Result<FleetHistory, String> {
+    let endpoint = Endpoint::connect(source).await?;
+    let q = &config.queries;
+    let columns = [
+        ("cpu", &q.cpu_percent),
+        ("memory", &q.memory_percent),
+        ("filesystem", &q.filesystem_percent),
+        ("load", &q.load1),
+        ("rx", &q.network_rx_bytes),
+        ("tx", &q.network_tx_bytes),
+    ];
+    let end = SystemTime::now();
+    let start = end.checked_sub(window).unwrap_or(UNIX_EPOCH);
+    let answers = futures::future::join_all(columns.iter().map(|(_, promql)| {
+        let narrowed = where_instance(promql, &config.instance_label, instance);
+        let endpoint = &endpoint;
+        async move { history(endpoint, &narrowed, start, end, HISTORY_POINTS).await }
+    }))
+    .await;
+    let mut out = FleetHistory {
+        origin: source.name.clone(),
+        instance: instance.to_owned(),
+        ..FleetHistory::default()
+    };
+    let mut first_error = None;
+    for ((name, _), answer) in columns.iter().zip(answers) {
+        let slot = match *name {
+            "cpu" => &mut out.cpu,
+            "memory" => &mut out.memory,
+            "filesystem" => &mut out.filesystem,
+            "load" => &mut out.load,
+            "rx" => &mut out.rx,
+            _ => &mut out.tx,
+        };
+        match answer {
+            Ok(points) => *slot = points,
+            Err(e) => {
+                first_error.get_or_insert_with(|| e.message.clone());
+                out.errors.push(format!("{name} history failed: {e}"));
+            }
+        }
+    }
+    match first_error {
+        Some(e) if out.errors.len() == columns.len() => Err(e),
+        _ => Ok(out),
+    }
 }
 
 /// `promql` narrowed to the one node whose `label` is `instance`, for

@@ -17,6 +17,8 @@
 //! ┌ Processes ───────────────────────────────────────────────┐
 //! └──────────────────────────────────────────────────────────┘
 //! ```
+//!
+//! A fleet node opened from the Fleet pane replaces all of it (`node_detail`).
 
 mod checks;
 mod cpu;
@@ -24,6 +26,7 @@ mod disks;
 mod fleet;
 mod memory;
 mod network;
+mod node_detail;
 mod processes;
 
 use ratatui::Frame;
@@ -36,6 +39,10 @@ use crate::app::AppState;
 
 /// Draw the Metrics tab into `area`.
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
+    if let Some(detail) = &state.fleet.detail {
+        node_detail::render(frame, area, state, detail);
+        return;
+    }
     let rest = area.height.saturating_sub(1);
     // Small screens keep every pane readable; big ones give the charts room.
     let top_h = (rest * 27 / 100).max(7);
