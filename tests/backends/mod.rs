@@ -12,6 +12,7 @@ pub mod mariadb;
 pub mod node_exporter;
 pub mod pgbackrest;
 pub mod postgres;
+pub mod prometheus_fleet;
 pub mod redis;
 pub mod restic;
 
