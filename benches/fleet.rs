@@ -3,7 +3,8 @@
 //! - `fleet_poll_round_1000_nodes`: one poll round of the node table (the
 //!   8 instant queries, each for every node at once, joined on instance);
 //! - `fleet_history_query_range`: one node's CPU history over 1 h in at most
-//!   600 points (`query_range` narrowed by `where_instance`).
+//!   600 points (`query_range` on the default query with the node in its
+//!   selector, as the detail view asks).
 //!
 //! One real node_exporter stands behind all 1,000 nodes: a tiny loopback
 //! server answers every scrape with the exporter's text, fetched again once a
@@ -11,9 +12,9 @@
 //! machine more than Prometheus does). Prometheus relabels targets
 //! `node-0001:9100` … to that server, so it holds 1,000 instances' series.
 //! The Prometheus has only seconds of samples, so the history figure is a
-//! lower bound: `where_instance` filters after the aggregation, so every one
-//! of the 600 steps evaluates the whole fleet's CPU rate, and a full hour of
-//! samples would cost more.
+//! lower bound. (Narrowing with `where_instance` instead, which filters after
+//! the aggregation, made every step evaluate the whole fleet: 104 ms against
+//! 2.8 ms with the node in the selector.)
 
 #[path = "../tests/backends/mod.rs"]
 mod backends;
@@ -26,7 +27,7 @@ use backends::fake_http::{FakeServer, Reply};
 use backends::node_exporter::NodeExporter;
 use backends::prometheus_fleet;
 use criterion::{Criterion, criterion_group, criterion_main};
-use opsdeck::config::fleet::FleetConfig;
+use opsdeck::config::fleet::{FleetConfig, FleetQueries};
 use opsdeck::config::sources::HttpSource;
 use opsdeck::sources::fleet::{self, FleetReport};
 use opsdeck::sources::http::Endpoint;
@@ -153,11 +154,8 @@ fn bench_fleet(c: &mut Criterion) {
         })
     });
 
-    let one = fleet::where_instance(
-        &config.queries.cpu_percent,
-        &config.instance_label,
-        &prometheus_fleet::instance(1),
-    );
+    // As the detail view asks: the default query with the node in its selector.
+    let one = FleetQueries::defaults_for(&config.instance_label, &prometheus_fleet::instance(1)).cpu_percent;
     c.bench_function("fleet_history_query_range", |b| {
         b.iter(|| {
             let end = SystemTime::now();

@@ -124,6 +124,27 @@ async fn two_instances_with_real_values_broken_queries_and_history() {
     let both = fleet::history(&ep, &config.queries.load1, start, end, 10).await.unwrap_err();
     assert!(both.message.contains("gives 2 series"), "{both}");
 
+    // The detail view's history: every chart series of one node, from the
+    // default queries with the node in their selectors; and from custom
+    // queries, narrowed after the fact.
+    let window = Duration::from_secs(120);
+    let h =
+        fleet::node_history(&source(prom.url(), "5s"), &config, &targets[0], window).await.expect("history");
+    assert_eq!((h.origin.as_str(), h.instance.as_str()), ("prom", targets[0].as_str()));
+    assert!(h.errors.is_empty(), "{:?}", h.errors);
+    for (name, series) in
+        [("cpu", &h.cpu), ("memory", &h.memory), ("filesystem", &h.filesystem), ("load", &h.load)]
+    {
+        assert!(!series.is_empty() && series.len() <= fleet::HISTORY_POINTS, "{name}: {series:?}");
+    }
+    assert!(h.memory.iter().all(|(_, v)| *v > 0.0 && *v < 100.0), "{:?}", h.memory);
+    let custom = fleet_config("[fleet.queries]\nload1 = \"max by (instance) (node_load1) * 2\"");
+    let h2 =
+        fleet::node_history(&source(prom.url(), "5s"), &custom, &targets[1], window).await.expect("history");
+    assert!(!h2.load.is_empty() && h2.errors.is_empty(), "{h2:?}");
+    let down = fleet::node_history(&source("http://127.0.0.1:9", "1s"), &config, &targets[0], window).await;
+    assert!(down.is_err_and(|e| e.contains("refused")), "all queries failing is one error");
+
     // The poller sends whole reports under its own name.
     let (tx, mut rx) = mpsc::channel::<Update>(4);
     let cancel = CancellationToken::new();

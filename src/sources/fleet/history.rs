@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use super::promql::{Series, WirePoint, number, plain, query};
-use crate::config::fleet::FleetConfig;
+use crate::config::fleet::{FleetConfig, FleetQueries};
 use crate::config::sources::HttpSource;
 use crate::sources::http::{Endpoint, PollError};
 
@@ -102,7 +102,11 @@ pub async fn node_history(
     window: Duration,
 ) -> Result<FleetHistory, String> {
     let endpoint = Endpoint::connect(source).await?;
-    let q = &config.queries;
+    let label = &config.instance_label;
+    // The default queries take the node in their selectors (cheap); custom
+    // ones are narrowed after the fact (see `where_instance`).
+    let narrowed = config.queries == FleetQueries::defaults(label);
+    let q = if narrowed { &FleetQueries::defaults_for(label, instance) } else { &config.queries };
     let columns = [
         ("cpu", &q.cpu_percent),
         ("memory", &q.memory_percent),
@@ -114,9 +118,9 @@ pub async fn node_history(
     let end = SystemTime::now();
     let start = end.checked_sub(window).unwrap_or(UNIX_EPOCH);
     let answers = futures::future::join_all(columns.iter().map(|(_, promql)| {
-        let narrowed = where_instance(promql, &config.instance_label, instance);
+        let promql = if narrowed { (*promql).clone() } else { where_instance(promql, label, instance) };
         let endpoint = &endpoint;
-        async move { history(endpoint, &narrowed, start, end, HISTORY_POINTS).await }
+        async move { history(endpoint, &promql, start, end, HISTORY_POINTS).await }
     }))
     .await;
     let mut out = FleetHistory {
