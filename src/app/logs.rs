@@ -33,6 +33,8 @@ pub struct SourceState {
     pub note: Option<String>,
     /// Lines received so far.
     pub lines: u64,
+    /// Its reader has reported once (its backlog read, or why it cannot be).
+    pub answered: bool,
     /// Lines per second, one value per second.
     pub rate: History,
     /// Errors (level error or worse) per second.
@@ -52,6 +54,7 @@ impl SourceState {
             error: None,
             note: None,
             lines: 0,
+            answered: false,
             rate: History::new(RATE_HISTORY, period),
             errors: History::new(RATE_HISTORY, period),
             pending: (0, 0),
@@ -144,6 +147,7 @@ impl LogsPane {
     /// Fold in lines (already parsed on the reader's task) and state.
     pub fn on_batch(&mut self, batch: LogBatch) {
         let Some(src) = self.sources.get_mut(usize::from(batch.source)) else { return };
+        src.answered = true;
         match batch.state {
             Some(LogState::Error(e)) => src.error = Some(e),
             Some(LogState::Note(n)) => {

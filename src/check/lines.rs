@@ -30,7 +30,8 @@ pub(super) fn all_answered(s: &AppState) -> bool {
     let replication = members.clone().all(|m| m.status.is_some() || m.error.is_some());
     let backups = s.backups.catalogs.iter().all(|c| c.catalog.is_some() || c.error.is_some());
     let checks = s.checks.checks.iter().all(|c| c.last.is_some() || c.error.is_some());
-    node && http && nodes && replication && backups && checks
+    let logs = s.logs.sources.iter().all(|l| l.answered);
+    node && http && nodes && replication && backups && checks && logs
 }
 
 /// The Alertmanagers and Prometheus servers among the sources the status
@@ -49,7 +50,7 @@ pub(super) fn judge(s: &AppState, budget: Duration) -> Vec<Line> {
     by_rules(s, &mut out);
     fleet(s, budget, &mut out);
     unanswered(s, budget, &mut out);
-    logs(s, &mut out);
+    logs(s, budget, &mut out);
     out
 }
 
@@ -122,10 +123,12 @@ fn alerts(s: &AppState, out: &mut Vec<Line>) {
 /// Which section a rule's metric belongs to; `None` for metrics judged elsewhere.
 fn area_of(metric: &str) -> Option<Area> {
     match metric {
+        // An unreadable catalog has its own line, unknown, with the reason.
+        "backup_catalog_error" => None,
         m if m.starts_with("replication_") => Some(Area::Replication),
         m if m.starts_with("backup_") => Some(Area::Backups),
-        // Health checks and log errors have their own lines, with more to say.
-        m if m.starts_with("health_check_") || m.starts_with("log_") => None,
+        // Health checks, log errors and fleet nodes have their own lines, with more to say.
+        m if m.starts_with("health_check_") || m.starts_with("log_") || m.starts_with("fleet_") => None,
         _ => Some(Area::Resources),
     }
 }
@@ -136,7 +139,9 @@ fn by_rules(s: &AppState, out: &mut Vec<Line>) {
     let mut samples: Vec<Sample> = s.node.as_ref().map(|n| node_samples(&s.host, n)).unwrap_or_default();
     samples.extend(s.replication.samples());
     samples.extend(s.backups.samples(s.wall));
-    let rules: Vec<&RuleConfig> = s.config.rules.iter().filter(|r| r.enabled).collect();
+    // The per-cluster lag rules are built from [[clusters]], not listed in [[rules]].
+    let lag_rules = crate::config::alerts::lag_rules(&s.config.clusters);
+    let rules: Vec<&RuleConfig> = s.config.rules.iter().chain(&lag_rules).filter(|r| r.enabled).collect();
     // (metric, labels) → (value, the rules reading it)
     type Series<'a> = BTreeMap<(&'a str, &'a BTreeMap<String, String>), (f64, Vec<&'a RuleConfig>)>;
     let mut series: Series = BTreeMap::new();
@@ -286,15 +291,17 @@ fn unanswered(s: &AppState, budget: Duration, out: &mut Vec<Line>) {
             out.push(line(Area::Replication, Status::Unknown, subject, no_answer(budget)));
         }
     }
-    for c in s.backups.catalogs.iter().filter(|c| c.catalog.is_none() && c.error.is_none()) {
-        out.push(line(Area::Backups, Status::Unknown, &c.config.name, no_answer(budget)));
+    for c in s.backups.catalogs.iter().filter(|c| c.catalog.is_none()) {
+        // A catalog that cannot be read could not be checked: unknown, with why.
+        let why = c.error.as_ref().map_or_else(|| no_answer(budget), |e| format!("cannot read: {e}"));
+        out.push(line(Area::Backups, Status::Unknown, &c.config.name, why));
     }
 }
 
 /// Per log source: error lines among its newest lines that carry a time
 /// within the last 15 minutes, judged by the `LogErrors` rule's per-minute
 /// threshold. Lines without a time cannot be placed and are not counted.
-fn logs(s: &AppState, out: &mut Vec<Line>) {
+fn logs(s: &AppState, budget: Duration, out: &mut Vec<Line>) {
     let rule = s.config.rules.iter().find(|r| r.enabled && r.metric == "log_errors_per_minute");
     let since = s.wall - jiff::SignedDuration::try_from(LOG_WINDOW).unwrap_or_default();
     let mut errors = vec![0u64; s.logs.sources.len()];
@@ -309,8 +316,16 @@ fn logs(s: &AppState, out: &mut Vec<Line>) {
         }
     }
     for (src, n) in s.logs.sources.iter().zip(errors) {
-        if let Some(e) = &src.error {
-            out.push(line(Area::Logs, Status::Unknown, &src.name, format!("cannot read: {e}")));
+        let missing =
+            src.note.as_deref().filter(|n| src.lines == 0 && n.ends_with("missing, waiting for it"));
+        let unknown = match (&src.error, missing) {
+            (Some(e), _) => Some(format!("cannot read: {e}")),
+            (None, Some(note)) => Some(note.to_owned()),
+            (None, None) if !src.answered => Some(format!("{} ({})", no_answer(budget), src.what)),
+            _ => None,
+        };
+        if let Some(why) = unknown {
+            out.push(line(Area::Logs, Status::Unknown, &src.name, why));
             continue;
         }
         let per_minute = n as f64 / (LOG_WINDOW.as_secs_f64() / 60.0);

@@ -183,7 +183,12 @@ impl Follower {
                 if std::mem::take(&mut self.missing_reported) {
                     events.push(FollowEvent::Appeared);
                 }
-                push_lines(events, initial);
+                if self.start_at == StartAt::Tail {
+                    // Even empty: the backlog has been read, which `opsdeck check` waits for.
+                    events.push(FollowEvent::Lines(initial));
+                } else {
+                    push_lines(events, initial);
+                }
                 self.current = Some(file);
                 self.start_at = StartAt::Beginning;
                 self.last_error = None;
