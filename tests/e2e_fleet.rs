@@ -1,6 +1,7 @@
 //! The fleet pane end to end: the real binary in a PTY scraping a real
 //! node_exporter and a closed port as `[[nodes]]` targets. The live node
-//! shows its figures; the dead one is listed first, marked down.
+//! shows its figures; the dead one is listed first, marked down, and fires
+//! the `NodeDown` rule.
 
 mod backends;
 mod common;
@@ -18,11 +19,12 @@ fn scraped_nodes_show_on_the_metrics_tab_dead_ones_first() {
         "fleet.toml",
         &format!(
             "[[nodes]]\nname = \"live\"\nurl = \"{}\"\ninterval = \"1s\"\n\n\
-             [[nodes]]\nname = \"dead\"\nurl = \"http://127.0.0.1:{closed}/metrics\"\ninterval = \"1s\"\ntimeout = \"1s\"\n",
+             [[nodes]]\nname = \"dead\"\nurl = \"http://127.0.0.1:{closed}/metrics\"\ninterval = \"1s\"\ntimeout = \"1s\"\n\n\
+             [[rules]]\nname = \"NodeDown\"\nfor = \"0s\"\n",
             exporter.url()
         ),
     );
-    let s = sandbox.spawn_sized(&[common::BIN, "--config", cfg.to_str().expect("utf-8")], &[], 40, 160);
+    let mut s = sandbox.spawn_sized(&[common::BIN, "--config", cfg.to_str().expect("utf-8")], &[], 40, 160);
     let live = format!("127.0.0.1:{}", exporter.port());
     let dead = format!("127.0.0.1:{closed}");
     // The second scrape gives the live node its CPU figure (the first has no rate yet).
@@ -37,4 +39,10 @@ fn scraped_nodes_show_on_the_metrics_tab_dead_ones_first() {
         "the dead node first:\n{screen}"
     );
     assert!(rows[1].contains("(live)") || rows[1].contains("live"), "{screen}");
+
+    // The dead node fires NodeDown (its `for` cut to 0 here; 60 s by default).
+    s.send("2");
+    let fired = format!("Node {dead} is down (from dead)");
+    let alerts = s.wait_for("NodeDown for the dead node", |t| t.contains(&fired));
+    assert!(!alerts.contains(&format!("Node {live} is down")), "{alerts}");
 }

@@ -316,13 +316,14 @@ fn the_alert_queue_at_both_sizes() {
     assert!(filtered.contains("db3:3306") && !filtered.contains("db1:9100"), "{filtered}");
 }
 
-/// `--wall`: the summary tiles in large type at both sizes (doubled glyphs
+/// `--wall`: the summary tiles in large type at every size (doubled glyphs
 /// where a tile has room), high-contrast as the flag sets it.
 #[test]
-fn wall_summary_at_both_sizes() {
+fn wall_summary_at_every_size() {
     let mut state = fixture::state_with(Config::default(), "high-contrast", 40);
     state.wall_mode = Some(opsdeck::app::WallMode::new(std::time::Duration::from_secs(20), state.now));
-    for (w, h) in [(80, 24), (160, 48)] {
+    // 240×67 stands for a 4K war-room screen at a readable font size.
+    for (w, h) in [(80, 24), (160, 48), (240, 67)] {
         let screen = render(&state, w, h);
         for title in ["CRITICAL", "WARNING", "WORST LAG", "STALEST BACKUP", "FLEET", "HEALTH"] {
             assert!(screen.contains(title), "{title} at {w}x{h}:\n{screen}");
@@ -348,4 +349,52 @@ fn fleet_pane_lists_this_node_then_worst_first() {
     // After those, worst first: disk at 97 % of a 90 % critical line beats CPU at 96 % of 95 %.
     let pos = |needle: &str| rows.iter().position(|r| r.contains(needle));
     assert!(pos("node0007.dc1").is_some_and(|d| pos("node0008.dc1").is_some_and(|c| d < c)), "{screen}");
+}
+
+/// Driving the fleet table: `p` focuses it, `/` filters, Enter opens a
+/// node's charts (waiting for its Prometheus history, then drawing it), Esc
+/// goes back; `J` on a node offers its alerts.
+#[test]
+fn fleet_table_selects_filters_and_opens_a_node() {
+    let mut state = fixture::state_with(Config::default(), "dark", 40);
+    let now = state.now;
+    state.fleet.on_report(fixture::fleet_report(30), now);
+    state.apply(Action::SwitchPane);
+    assert!(render(&state, 160, 48).contains("enter open · / filter"));
+    state.fleet.set_filter("node0012".into());
+    let filtered = render(&state, 160, 48);
+    assert!(filtered.contains("/node0012") && filtered.contains("node0012.dc1:9100"), "{filtered}");
+    assert!(!filtered.contains("node0013.dc1"), "{filtered}");
+    state.fleet.jump(false);
+    state.apply(Action::Open);
+    let request = state.fleet.take_history_request().expect("a Prometheus node asks for its history");
+    assert_eq!((request.origin.as_str(), request.instance.as_str()), ("prom", "node0012.dc1:9100"));
+    let loading = render(&state, 160, 48);
+    assert!(
+        loading.contains("node node0012.dc1:9100 from prom") && loading.contains("loading history…"),
+        "{loading}"
+    );
+    assert!(loading.contains("Disk (fullest)") && loading.contains("Network tx"), "{loading}");
+
+    let wall_s = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    let cpu: Vec<(f64, f64)> = (0..60).map(|i| (wall_s - 300.0 + f64::from(i) * 5.0, 50.0)).collect();
+    let history = opsdeck::sources::fleet::FleetHistory {
+        origin: "prom".into(),
+        instance: "node0012.dc1:9100".into(),
+        cpu,
+        ..Default::default()
+    };
+    state.fleet.on_history(history, now, std::time::SystemTime::now());
+    let drawn = render(&state, 160, 48);
+    assert!(!drawn.contains("loading history…"), "{drawn}");
+    assert!(drawn.matches('█').count() > 100, "the CPU chart drawn from the history:\n{drawn}");
+
+    state.apply(Action::Back);
+    assert!(render(&state, 160, 48).contains("Fleet 31 nodes"));
+    state.apply(Action::Jump);
+    let menu = render(&state, 160, 48);
+    assert!(
+        menu.contains("Jump from node node0012.dc1:9100") && menu.contains("alerts matching node0012.dc1"),
+        "{menu}"
+    );
 }

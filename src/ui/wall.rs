@@ -1,8 +1,9 @@
 //! The war-room summary (`opsdeck --wall`): six tiles in large type that a
 //! room can read from the back — firing critical alerts, warnings, the worst
 //! replication lag, the stalest backup against its RPO, fleet nodes down and
-//! failing health checks. Each value is drawn in a 3×5 block font, doubled
-//! when the tile has room (a 4K screen), and as plain text when it has not.
+//! failing health checks. Each value is drawn in a 3×5 block font, scaled
+//! up to 4× as far as the tile has room (a 4K screen), and as plain text
+//! when it has none.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
@@ -41,7 +42,7 @@ fn render_tile(frame: &mut Frame, area: Rect, tile: &Tile, theme: &Theme) {
     let width = usize::from(inner.width);
     let height = usize::from(inner.height);
     // The largest scale whose glyphs and the note fit.
-    let scale = [2, 1].into_iter().find(|&s| big_width(&tile.value, s) <= width && 5 * s + 2 <= height);
+    let scale = [4, 3, 2, 1].into_iter().find(|&s| big_width(&tile.value, s) <= width && 5 * s + 2 <= height);
     let mut lines: Vec<Line> = match scale {
         Some(s) => big_lines(&tile.value, s).into_iter().map(|l| Line::styled(l, tile.style)).collect(),
         None => vec![Line::styled(tile.value.clone(), tile.style)],
