@@ -2,7 +2,7 @@
 //! off-screen buffer the way a real frame is, from the same fixture the
 //! snapshot tests use. Also a host with 10,000 processes, which must cost
 //! about the same since only the visible rows are built, and a fleet of
-//! 1,000 nodes (issue 8's scale: frame ≤ 5 ms).
+//! 1,000 nodes (issue 8's scale: frame ≤ 5 ms) with the fold of its report.
 
 #[path = "../tests/fixture/mod.rs"]
 mod fixture;
@@ -42,6 +42,12 @@ fn bench_render(c: &mut Criterion) {
             terminal.clear().expect("clear");
             terminal.draw(|f| opsdeck::ui::render(f, black_box(&state))).expect("draw");
         })
+    });
+    // The UI thread's share of a 1,000-node poll round: fold the report in
+    // (carry missing values, sort worst first, filter), once per round.
+    let report = fixture::fleet_report(1_000);
+    c.bench_function("fleet_fold_1000_nodes", |b| {
+        b.iter(|| state.fleet.on_report(black_box(report.clone()), now));
     });
     let mut state = fixture::state();
     state.apply(Action::ToggleHelp);

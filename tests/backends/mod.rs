@@ -241,6 +241,11 @@ impl Prometheus {
              static_configs:\n      - targets: [{}]\n",
             quoted.join(", ")
         );
+        Prometheus::start_with(config).await
+    }
+
+    /// Prometheus 2.42 with `config` as its prometheus.yml and no rules.
+    pub async fn start_with(config: String) -> Prometheus {
         let server = Server::start("prometheus", "prometheus", move |dir, port| {
             let config_path = dir.join("prometheus.yml");
             std::fs::write(&config_path, &config).expect("write prometheus.yml");

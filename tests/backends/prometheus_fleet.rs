@@ -6,7 +6,7 @@
 use std::fmt::Write;
 use std::time::Duration;
 
-use super::{Prometheus, Server};
+use super::Prometheus;
 
 /// The job: the fleet's default `up` query selects jobs matching `.*node.*`.
 pub const JOB: &str = "fleet-node";
@@ -35,16 +35,6 @@ impl Prometheus {
             interval.as_millis(),
             timeout.as_millis(),
         );
-        let server = Server::start("prometheus", "prometheus", move |dir, port| {
-            let config_path = dir.join("prometheus.yml");
-            std::fs::write(&config_path, &config).expect("write prometheus.yml");
-            vec![
-                format!("--config.file={}", config_path.display()),
-                format!("--storage.tsdb.path={}", dir.join("data").display()),
-                format!("--web.listen-address=127.0.0.1:{port}"),
-            ]
-        })
-        .await;
-        Prometheus(server)
+        Prometheus::start_with(config).await
     }
 }
