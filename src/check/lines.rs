@@ -168,6 +168,9 @@ fn by_rules(s: &AppState, out: &mut Vec<Line>) {
                     _ => labels.get(key).cloned(),
                 };
                 let mut detail = render(&rule.summary, lookup);
+                if let Some(why) = member_error(s, metric, labels) {
+                    detail.push_str(&format!(": {why}"));
+                }
                 if !rule.for_.is_zero() {
                     detail.push_str(&format!(
                         " (now; the rule waits {})",
@@ -190,6 +193,16 @@ fn by_rules(s: &AppState, out: &mut Vec<Line>) {
         l.subject = l.subject.trim().to_owned();
         out.push(l);
     }
+}
+
+/// Why a member that does not answer does not: the poller's last error.
+fn member_error<'a>(s: &'a AppState, metric: &str, labels: &BTreeMap<String, String>) -> Option<&'a str> {
+    if metric != "replication_member_down" {
+        return None;
+    }
+    let cluster = s.replication.clusters.iter().find(|c| Some(&c.config.name) == labels.get("cluster"))?;
+    let i = cluster.config.members.iter().position(|a| Some(&a.to_string()) == labels.get("member"))?;
+    cluster.members.get(i)?.error.as_deref()
 }
 
 /// `%` for percentages, `s` for durations in seconds.
@@ -223,7 +236,7 @@ fn status_of(s: Severity) -> Status {
 /// when only this node's `instance` label sets it apart (`cpu`, `memory`).
 fn subject(labels: &BTreeMap<String, String>, metric: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
-    for key in ["check", "mount", "member", "catalog", "source", "cluster", "slot", "type"] {
+    for key in ["check", "mount", "member", "catalog", "source", "cluster", "channel", "slot", "type"] {
         if let Some(v) = labels.get(key) {
             parts.push(v);
         }
