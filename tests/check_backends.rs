@@ -288,6 +288,8 @@ fn fleet_nodes_from_prometheus_are_judged_and_a_dead_target_is_critical() {
     }
     let dead_line = line_of(&out, &dead);
     assert!(dead_line.starts_with("  CRIT") && dead_line.contains("down (prom)"), "{out}");
+    // Why, as Prometheus's targets API says (its lastError for the target).
+    assert!(dead_line.contains("connection refused"), "{out}");
     assert!(line_of(&out, "prom").starts_with("  OK") && out.contains("answering: 0 firing"), "{out}");
     assert!(out.contains(": CRITICAL (1 critical, 0 warning, 0 unknown, "), "{out}");
 

@@ -85,7 +85,8 @@ fn an_alert_jumps_to_its_node_member_and_logs_and_a_node_back_to_its_alerts() {
     s.wait_for("the fleet focused", |t| t.contains("enter open"));
     s.send("\r");
     let detail = s.wait_for("the dead node's detail", |t| t.contains(&format!("node {dead} from prom")));
-    assert!(detail.contains("DOWN") && detail.contains("Disk (fullest)"), "{detail}");
+    assert!(detail.contains("DOWN: ") && detail.contains("Disk (fullest)"), "{detail}");
+    assert!(detail.contains("connection refused"), "Prometheus's reason for the target:\n{detail}");
     s.send("\x1b");
     s.wait_for_text("Fleet 2 nodes");
 

@@ -144,6 +144,7 @@ async fn a_closed_port_is_a_down_node_not_a_failed_source() {
     let why = down(&r);
     assert!(why.contains("connection refused by 127.0.0.1:") && why.contains(&port.to_string()), "{why}");
     assert_eq!((r.nodes[0].scraped_at, r.nodes[0].instance.clone()), (None, format!("127.0.0.1:{port}")));
+    assert_eq!(r.nodes[0].down_reason.as_deref(), Some(why), "the row carries why it is down");
 
     // A secret that cannot be read is the source's error, not the node's.
     let url = format!("http://127.0.0.1:{port}/metrics");

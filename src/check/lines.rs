@@ -268,7 +268,10 @@ fn fleet(s: &AppState, budget: Duration, out: &mut Vec<Line>) {
     let th = &s.config.metrics.thresholds;
     for n in s.fleet.nodes() {
         if n.up == Some(false) {
-            let why = s.fleet.reports.get(&n.origin).and_then(|(_, r)| r.warnings.first()).cloned();
+            let why = n
+                .down_reason
+                .clone()
+                .or_else(|| s.fleet.reports.get(&n.origin).and_then(|(_, r)| r.warnings.first()).cloned());
             let detail = format!("down ({}): {}", n.origin, why.unwrap_or_else(|| "not scraped".into()));
             out.push(line(Area::Resources, Status::Crit, &n.instance, detail));
             continue;

@@ -50,6 +50,9 @@ pub struct FleetNode {
     pub scraped_at: Option<SystemTime>,
     /// The `[[prometheus]]` or `[[nodes]]` entry it came from.
     pub origin: String,
+    /// Why a node that is down is: the scrape's error (Prometheus's
+    /// `lastError` for the target, or our own scrape's).
+    pub down_reason: Option<String>,
 }
 
 /// One poll of one fleet source: a whole snapshot of its nodes, not a diff.

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use super::{FleetNode, FleetReport};
 use crate::config::fleet::FleetConfig;
 use crate::config::sources::HttpSource;
-use crate::sources::http::{Endpoint, FetchError, PollError, parse_json, spawn_poller};
+use crate::sources::http::{Endpoint, FetchError, PollError, one_line, parse_json, spawn_poller};
 use crate::sources::{Payload, Update, leak_name};
 
 const QUERY_PATH: &str = "/api/v1/query";
@@ -216,7 +216,49 @@ pub async fn poll(endpoint: &Endpoint, config: &FleetConfig, origin: &str) -> Re
         ));
     }
     warnings.dedup();
+    if nodes.values().any(|n| n.up == Some(false)) {
+        // Best effort: Thanos and Mimir have no targets API; the row still says down.
+        if let Ok(reasons) = down_reasons(endpoint, label).await {
+            for n in nodes.values_mut().filter(|n| n.up == Some(false)) {
+                n.down_reason = reasons.get(&n.instance).cloned();
+            }
+        }
+    }
     Ok(FleetReport { origin: origin.to_owned(), nodes: nodes.into_values().collect(), warnings })
+}
+
+/// `/api/v1/targets`, as far as a down node's row needs it.
+#[derive(Deserialize)]
+struct TargetsEnvelope {
+    data: TargetsData,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TargetsData {
+    active_targets: Vec<ActiveTarget>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ActiveTarget {
+    #[serde(default)]
+    labels: BTreeMap<String, String>,
+    #[serde(default)]
+    last_error: String,
+}
+
+/// Why each down target is down (`lastError`), by its `label`. Asked only
+/// when a node is down: the answer lists every target, large on a big fleet.
+async fn down_reasons(endpoint: &Endpoint, label: &str) -> Result<BTreeMap<String, String>, FetchError> {
+    let targets: TargetsEnvelope = endpoint.get_json("/api/v1/targets?state=active").await?;
+    Ok(targets
+        .data
+        .active_targets
+        .into_iter()
+        .filter(|t| !t.last_error.is_empty())
+        .filter_map(|t| Some((t.labels.get(label)?.clone(), one_line(&t.last_error))))
+        .collect())
 }
 
 /// Every metric failed: one error, the shared cause when there is one.

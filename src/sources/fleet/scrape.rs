@@ -112,7 +112,12 @@ impl Scraper {
     /// again: an average over the outage would hide what it is doing now.
     fn down(&mut self, why: String) -> FleetReport {
         self.previous = None;
-        let node = FleetNode { up: Some(false), scraped_at: self.last_success, ..self.row() };
+        let node = FleetNode {
+            up: Some(false),
+            scraped_at: self.last_success,
+            down_reason: Some(why.clone()),
+            ..self.row()
+        };
         FleetReport { origin: self.target.name.clone(), nodes: vec![node], warnings: vec![why] }
     }
 

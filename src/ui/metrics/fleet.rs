@@ -128,7 +128,10 @@ fn row<'a>(r: &'a FleetRow, th: &Thresholds, theme: &Theme, wall: SystemTime, no
         } else {
             theme.muted
         }),
-        Cell::from(n.origin.as_str()).style(theme.muted),
+        match &n.down_reason {
+            Some(why) if n.up == Some(false) => Cell::from(format!("{}: {why}", n.origin)),
+            _ => Cell::from(n.origin.as_str()).style(theme.muted),
+        },
     ]);
     if n.up == Some(false) { row.style(level_style(theme, Level::Critical, theme.text)) } else { row }
 }

@@ -77,7 +77,12 @@ fn render_summary(frame: &mut Frame, area: Rect, state: &AppState, d: &NodeDetai
     ];
     match row.map(|n| n.up) {
         Some(Some(true)) => spans.push(Span::styled("up", theme.ok)),
-        Some(Some(false)) => spans.push(Span::styled("DOWN", theme.critical)),
+        Some(Some(false)) => {
+            spans.push(Span::styled("DOWN", theme.critical));
+            if let Some(why) = row.and_then(|n| n.down_reason.as_deref()) {
+                spans.push(Span::styled(format!(": {why}"), theme.critical));
+            }
+        }
         Some(None) => spans.push(Span::styled("up?", theme.muted)),
         None => spans.push(Span::styled("no longer reported", theme.warning)),
     }
