@@ -118,14 +118,11 @@ impl FleetPane {
     pub fn on_report(&mut self, mut report: FleetReport, now: Instant) {
         let nodes = std::mem::take(&mut report.nodes);
         let origin = report.origin.clone();
-        let mut previous: HashMap<String, FleetRow> = HashMap::new();
-        self.rows.retain_mut(|r| {
-            if r.node.origin != origin {
-                return true;
-            }
-            previous.insert(r.node.instance.clone(), r.clone());
-            false
-        });
+        let (old, kept): (Vec<FleetRow>, Vec<FleetRow>) =
+            std::mem::take(&mut self.rows).into_iter().partition(|r| r.node.origin == origin);
+        self.rows = kept;
+        let mut previous: HashMap<String, FleetRow> =
+            old.into_iter().map(|r| (r.node.instance.clone(), r)).collect();
         let scraped = self.scraped_origins.contains(&origin);
         for mut node in nodes {
             let mut seen = [None; VALUES];
@@ -156,7 +153,10 @@ impl FleetPane {
             self.rows.push(FleetRow { node, seen, reported: now });
         }
         // Nodes that left a scraped origin take their history with them.
-        self.scraped_series.retain(|k, _| k.0 != origin || self.rows.iter().any(|r| r.key() == *k));
+        let rows = &self.rows;
+        self.scraped_series.retain(|k, _| {
+            k.0 != origin || rows.iter().any(|r| r.node.origin == k.0 && r.node.instance == k.1)
+        });
         self.reports.insert(origin, (now, report));
         self.resort();
     }

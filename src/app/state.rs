@@ -355,7 +355,10 @@ impl AppState {
         if self.modal.is_some() {
             return self.modal_key(key, action);
         }
-        if self.jump.is_some() {
+        // The jump menu takes the next key, except ctrl-c, which always quits.
+        let ctrl_c =
+            action == Some(Action::Quit) && key.modifiers.contains(crossterm::event::KeyModifiers::CONTROL);
+        if self.jump.is_some() && !ctrl_c {
             self.jump_key(action.and_then(Action::target_tab));
             return Effect::None;
         }
