@@ -1,5 +1,6 @@
-//! Keys shared by the typed filters, and the Metrics tab's fleet table keys
-//! (kept apart from `state.rs`, which routes keys to the tabs).
+//! Keys shared by the typed filters, and each tab's own keys (kept apart
+//! from `state.rs`, which routes keys: overlays and modals first, then the
+//! current tab's, then the global ones).
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -41,7 +42,75 @@ pub(super) fn line_edit(key: &KeyEvent, action: Option<Action>, text: &mut Strin
     }
 }
 
+/// Rows a page key moves.
+const PAGE: isize = 10;
+
 impl AppState {
+    /// The Alerts tab's keys; returns whether the action was the tab's.
+    pub(super) fn apply_alerts(&mut self, action: Action) -> bool {
+        let a = &mut self.alerts;
+        match action {
+            Action::Up => a.move_by(-1),
+            Action::Down => a.move_by(1),
+            Action::PageUp => a.move_by(-PAGE),
+            Action::PageDown => a.move_by(PAGE),
+            Action::Top => a.jump(false),
+            Action::Bottom => a.jump(true),
+            Action::Filter => a.editing_filter = true,
+            Action::ToggleQuiet => a.toggle_quiet(),
+            Action::Back if !a.filter_text.is_empty() => a.set_filter(String::new()),
+            Action::Back if a.selected.is_some() => a.selected = None,
+            _ => return false,
+        }
+        true
+    }
+
+    /// The Replication tab's keys; returns whether the action was the tab's.
+    pub(super) fn apply_replication(&mut self, action: Action) -> bool {
+        let r = &mut self.replication;
+        match action {
+            Action::Up => r.move_by(-1),
+            Action::Down => r.move_by(1),
+            Action::PageUp => r.move_by(-PAGE),
+            Action::PageDown => r.move_by(PAGE),
+            Action::Top => r.jump(false),
+            Action::Bottom => r.jump(true),
+            Action::Back if r.selected.is_some() => r.selected = None,
+            _ => return false,
+        }
+        true
+    }
+
+    /// The Backups tab's keys; returns whether the action was the tab's.
+    pub(super) fn apply_backups(&mut self, action: Action) -> bool {
+        let b = &mut self.backups;
+        match action {
+            Action::Up => b.move_by(-1),
+            Action::Down => b.move_by(1),
+            Action::PageUp => b.move_by(-PAGE),
+            Action::PageDown => b.move_by(PAGE),
+            Action::Top => b.jump(false),
+            Action::Bottom => b.jump(true),
+            Action::Open => b.enter(),
+            Action::Back if b.selected.is_some() => {
+                b.back();
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The Logs tab's keys; returns whether the action was the tab's.
+    pub(super) fn apply_logs(&mut self, action: Action) -> bool {
+        if !self.logs.apply(action) {
+            return false;
+        }
+        if action == Action::CopyLine && self.logs.clipboard.is_some() {
+            self.notify("copied the line to the clipboard (OSC 52)");
+        }
+        true
+    }
+
     /// Typing into the fleet filter; returns whether the key was consumed.
     pub(super) fn edit_fleet_filter(&mut self, key: &KeyEvent, action: Option<Action>) -> bool {
         let mut text = self.fleet.filter.clone();
@@ -81,8 +150,8 @@ impl AppState {
         match action {
             Action::Up => fleet.move_by(-1),
             Action::Down => fleet.move_by(1),
-            Action::PageUp => fleet.move_by(-10),
-            Action::PageDown => fleet.move_by(10),
+            Action::PageUp => fleet.move_by(-PAGE),
+            Action::PageDown => fleet.move_by(PAGE),
             Action::Top => fleet.jump(false),
             Action::Bottom => fleet.jump(true),
             Action::Filter => fleet.editing_filter = true,

@@ -486,66 +486,15 @@ impl AppState {
             }
             _ => {}
         }
-        if self.tab == Tab::Metrics && self.apply_fleet(action) {
+        let handled = match self.tab {
+            Tab::Metrics => self.apply_fleet(action),
+            Tab::Alerts => self.apply_alerts(action),
+            Tab::Replication => self.apply_replication(action),
+            Tab::Backups => self.apply_backups(action),
+            Tab::Logs => self.apply_logs(action),
+        };
+        if handled {
             return Effect::None;
-        }
-        if self.tab == Tab::Alerts {
-            let page = 10;
-            match action {
-                Action::Up => return self.then_none(|s| s.alerts.move_by(-1)),
-                Action::Down => return self.then_none(|s| s.alerts.move_by(1)),
-                Action::PageUp => return self.then_none(|s| s.alerts.move_by(-page)),
-                Action::PageDown => return self.then_none(|s| s.alerts.move_by(page)),
-                Action::Top => return self.then_none(|s| s.alerts.jump(false)),
-                Action::Bottom => return self.then_none(|s| s.alerts.jump(true)),
-                Action::Filter => return self.then_none(|s| s.alerts.editing_filter = true),
-                Action::ToggleQuiet => return self.then_none(|s| s.alerts.toggle_quiet()),
-                Action::Back if !self.alerts.filter_text.is_empty() => {
-                    return self.then_none(|s| s.alerts.set_filter(String::new()));
-                }
-                Action::Back if self.alerts.selected.is_some() => {
-                    return self.then_none(|s| s.alerts.selected = None);
-                }
-                _ => {}
-            }
-        }
-        if self.tab == Tab::Replication {
-            let r = &mut self.replication;
-            match action {
-                Action::Up => return self.then_none(|s| s.replication.move_by(-1)),
-                Action::Down => return self.then_none(|s| s.replication.move_by(1)),
-                Action::PageUp => return self.then_none(|s| s.replication.move_by(-10)),
-                Action::PageDown => return self.then_none(|s| s.replication.move_by(10)),
-                Action::Top => return self.then_none(|s| s.replication.jump(false)),
-                Action::Bottom => return self.then_none(|s| s.replication.jump(true)),
-                Action::Back if r.selected.is_some() => {
-                    return self.then_none(|s| s.replication.selected = None);
-                }
-                _ => {}
-            }
-        }
-        if self.tab == Tab::Logs && self.logs.apply(action) {
-            if action == Action::CopyLine && self.logs.clipboard.is_some() {
-                self.notify("copied the line to the clipboard (OSC 52)");
-            }
-            return Effect::None;
-        }
-        if self.tab == Tab::Backups {
-            match action {
-                Action::Up => return self.then_none(|s| s.backups.move_by(-1)),
-                Action::Down => return self.then_none(|s| s.backups.move_by(1)),
-                Action::PageUp => return self.then_none(|s| s.backups.move_by(-10)),
-                Action::PageDown => return self.then_none(|s| s.backups.move_by(10)),
-                Action::Top => return self.then_none(|s| s.backups.jump(false)),
-                Action::Bottom => return self.then_none(|s| s.backups.jump(true)),
-                Action::Open => return self.then_none(|s| s.backups.enter()),
-                Action::Back if self.backups.selected.is_some() => {
-                    return self.then_none(|s| {
-                        s.backups.back();
-                    });
-                }
-                _ => {}
-            }
         }
         let all_len = self.node.as_ref().map_or(0, |n| n.processes.len());
         let page = 10;
@@ -577,11 +526,6 @@ impl AppState {
                 }
             }
         }
-        Effect::None
-    }
-
-    fn then_none(&mut self, f: impl FnOnce(&mut Self)) -> Effect {
-        f(self);
         Effect::None
     }
 
