@@ -345,6 +345,7 @@ fn fleet_pane_lists_this_node_then_worst_first() {
         screen.lines().filter(|l| l.contains("dc1:9100") || l.contains("testhost:9100")).collect();
     assert!(rows[0].contains("testhost:9100"), "this node first:\n{screen}");
     assert!(rows[1].contains("node0001.dc1") && rows[1].contains('✗'), "then the down node:\n{screen}");
+    assert!(rows[1].contains("prom: connection refused"), "and why it is down:\n{screen}");
     assert!(screen.contains("Fleet 31 nodes") && screen.contains("1 down"), "{screen}");
     // After those, worst first: disk at 97 % of a 90 % critical line beats CPU at 96 % of 95 %.
     let pos = |needle: &str| rows.iter().position(|r| r.contains(needle));

@@ -129,7 +129,11 @@ fn row<'a>(r: &'a FleetRow, th: &Thresholds, theme: &Theme, wall: SystemTime, no
             theme.muted
         }),
         match &n.down_reason {
-            Some(why) if n.up == Some(false) => Cell::from(format!("{}: {why}", n.origin)),
+            // The cause is the tail of Go's error chain (`Get "…": dial tcp …:
+            // connect: connection refused`); the detail view has it whole.
+            Some(why) if n.up == Some(false) => {
+                Cell::from(format!("{}: {}", n.origin, why.rsplit(": ").next().unwrap_or(why)))
+            }
             _ => Cell::from(n.origin.as_str()).style(theme.muted),
         },
     ]);
