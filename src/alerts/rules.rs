@@ -9,6 +9,13 @@
 //! `Sample`s (`node_samples` for this node; replication lag, backup age and
 //! log error rates later) and rules name the metric they watch.
 //!
+//! A firing rule quiets a milder rule on the same metric, direction and
+//! series (`BackupStaleCritical` over `BackupStale`, a cluster's critical
+//! `ReplicationLag` over its warning), as an Alertmanager inhibit rule
+//! would: the milder alert stays listed as inhibited, and comes back as it
+//! was when the worse one resolves, because its own state machine keeps
+//! running underneath.
+//!
 //! `starts_at` of a local alert is when its condition began to hold (the
 //! start of pending), for pending and firing alerts alike, as Prometheus's
 //! `activeAt`: the age column then says how long the problem has lasted,
@@ -102,9 +109,38 @@ impl RuleEngine {
     /// Step every state machine with `samples`, the *complete* current set
     /// (a series missing from it resolves, as an unmounted disk should: keep
     /// each producer's latest samples and pass their union). Returns every
-    /// pending and firing alert, in rule order then label order.
+    /// pending, firing and inhibited alert, in rule order then label order.
     pub fn evaluate(&mut self, now: Timestamp, samples: &[Sample]) -> Vec<Alert> {
+        self.step(now, samples);
         let mut out = Vec::new();
+        for (i, (rule, _)) in self.rules.iter().enumerate() {
+            let mut series: Vec<_> = self.series[i].iter().collect();
+            series.sort_by(|a, b| a.0.cmp(b.0));
+            for (labels, s) in series {
+                let mut alert = to_alert(rule, labels, s);
+                if let Some(by) = self.inhibitor(i, labels) {
+                    alert.state = AlertState::Inhibited;
+                    alert.inhibited_by = vec![by.to_owned()];
+                }
+                out.push(alert);
+            }
+        }
+        out
+    }
+
+    /// The name of a firing rule that is worse than rule `i` on the same
+    /// metric, direction and series, if any.
+    fn inhibitor(&self, i: usize, labels: &BTreeMap<String, String>) -> Option<&str> {
+        let (rule, _) = &self.rules[i];
+        self.rules.iter().zip(&self.series).find_map(|((other, _), active)| {
+            let worse = other.metric == rule.metric && other.op == rule.op && other.severity < rule.severity;
+            let firing = || matches!(active.get(labels), Some(Series { phase: Phase::Firing { .. }, .. }));
+            (worse && firing()).then_some(other.name.as_str())
+        })
+    }
+
+    /// Advance every series' state machine to `now`.
+    fn step(&mut self, now: Timestamp, samples: &[Sample]) {
         for ((rule, hold), active) in self.rules.iter().zip(&mut self.series) {
             let mut next = HashMap::with_capacity(active.len());
             for s in samples.iter().filter(|s| s.metric == rule.metric) {
@@ -136,11 +172,7 @@ impl RuleEngine {
             }
             // Series absent from `samples` are not carried over: resolved.
             *active = next;
-            let mut series: Vec<_> = active.iter().collect();
-            series.sort_by(|a, b| a.0.cmp(b.0));
-            out.extend(series.into_iter().map(|(labels, s)| to_alert(rule, labels, s)));
         }
-        out
     }
 }
 

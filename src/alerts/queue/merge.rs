@@ -56,7 +56,8 @@ pub(super) fn merge(parts: &[(usize, &Arc<Alert>)], sources: &[Source], acked: b
     let from_am = |s: AlertState| alerts().any(|a| a.source_kind == SourceKind::Alertmanager && a.state == s);
     let mut state = if from_am(AlertState::Silenced) {
         AlertState::Silenced
-    } else if from_am(AlertState::Inhibited) {
+    } else if alerts().any(|a| a.state == AlertState::Inhibited && a.source_kind != SourceKind::Prometheus) {
+        // Alertmanager's inhibit rules, or opsdeck's own worse-rule-wins.
         AlertState::Inhibited
     } else if alerts().all(|a| a.state == AlertState::Pending) {
         AlertState::Pending

@@ -154,6 +154,64 @@ fn builtins_wait_their_for() {
     assert!(e.evaluate(t(302), &cpu(75.0)).is_empty());
 }
 
+fn backup_age(ratio: f64) -> Vec<Sample> {
+    let labels = BTreeMap::from([("catalog".into(), "pg-main".into())]);
+    vec![Sample { metric: "backup_age_rpo_ratio".into(), labels, value: ratio }]
+}
+
+/// (rule name, state, inhibited_by) of each alert, in the engine's order.
+fn states(alerts: &[Alert]) -> Vec<(&str, AlertState, Vec<String>)> {
+    alerts.iter().map(|a| (a.name.as_str(), a.state, a.inhibited_by.clone())).collect()
+}
+
+#[test]
+fn a_firing_worse_rule_inhibits_the_milder_one_on_the_same_series_until_it_resolves() {
+    let mut e = RuleEngine::new(&builtin_rules());
+    let firing = |name| (name, AlertState::Firing, Vec::new());
+    assert_eq!(states(&e.evaluate(t(0), &backup_age(1.5))), [firing("BackupStale")]);
+
+    let both = e.evaluate(t(60), &backup_age(2.5));
+    let inhibited = ("BackupStale", AlertState::Inhibited, vec!["BackupStaleCritical".to_owned()]);
+    assert_eq!(states(&both), [inhibited, firing("BackupStaleCritical")]);
+    assert_eq!(both[0].starts_at, Some(t(0)), "the milder alert keeps running underneath");
+
+    let back = e.evaluate(t(120), &backup_age(1.5));
+    assert_eq!(states(&back), [firing("BackupStale")]);
+    assert_eq!(back[0].starts_at, Some(t(0)));
+
+    // Another catalog's critical quiets only that catalog's warning.
+    let mut other = backup_age(2.5);
+    other[0].labels.insert("catalog".into(), "mysql".into());
+    other.extend(backup_age(1.5));
+    let mixed = e.evaluate(t(180), &other);
+    let by_catalog: Vec<_> =
+        mixed.iter().map(|a| (a.name.as_str(), a.labels["catalog"].as_str(), a.state)).collect();
+    assert_eq!(
+        by_catalog,
+        [
+            ("BackupStale", "mysql", AlertState::Inhibited),
+            ("BackupStale", "pg-main", AlertState::Firing),
+            ("BackupStaleCritical", "mysql", AlertState::Firing),
+        ]
+    );
+}
+
+#[test]
+fn a_pending_worse_rule_inhibits_nothing_yet() {
+    let warn = RuleConfig { name: "Lag".into(), ..rule(5.0, 4.0, 0) };
+    let crit = RuleConfig { name: "Lag".into(), severity: Severity::Critical, ..rule(60.0, 48.0, 30) };
+    let mut e = RuleEngine::new(&[warn, crit]);
+    let first = e.evaluate(t(0), &cpu(90.0));
+    assert_eq!(
+        states(&first),
+        [("Lag", AlertState::Firing, Vec::new()), ("Lag", AlertState::Pending, Vec::new())]
+    );
+    let held = e.evaluate(t(30), &cpu(90.0));
+    assert_eq!(held[0].state, AlertState::Inhibited);
+    assert_eq!(held[1].state, AlertState::Firing);
+    assert_ne!(held[0].fingerprint, held[1].fingerprint, "severity tells them apart");
+}
+
 #[test]
 fn templates_fill_placeholders_and_escape_braces() {
     let lookup = |k: &str| match k {
