@@ -20,7 +20,7 @@ const BINARY: &str = r#"{"__REALTIME_TIMESTAMP":"1763870401000000","PRIORITY":"6
 #[test]
 fn recorded_entries_become_lines() {
     let e = journal_entry(NGINX_ERROR.as_bytes()).expect("an entry");
-    assert_eq!(e.text, "connect() failed (111: Connection refused) while connecting to upstream");
+    assert_eq!(&*e.text, "connect() failed (111: Connection refused) while connecting to upstream");
     assert_eq!(e.level, Some(Level::Error));
     assert_eq!(e.time.map(|t| t.as_microsecond()), Some(1_763_870_400_123_456));
     assert_eq!(e.service(), Some("nginx.service"));

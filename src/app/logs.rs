@@ -381,7 +381,7 @@ impl LogsPane {
     /// Queue the selected line for the clipboard.
     pub fn copy_selected(&mut self) -> Option<usize> {
         let pos = self.cursor_position()?;
-        let text = self.buffer.shown(pos)?.line.text.clone();
+        let text = self.buffer.shown(pos)?.line.text.to_string();
         let n = text.chars().count();
         self.clipboard = Some(text);
         Some(n)

@@ -295,7 +295,7 @@ pub fn journal_entry(json: &[u8]) -> Option<Parsed> {
         .filter_map(|k| field(k).map(|val| ((*k).to_owned(), val)))
         .collect();
     Some(Parsed {
-        text,
+        text: text.into(),
         level,
         time,
         // A journal record is one JSON object: whole, never continued.

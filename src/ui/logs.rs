@@ -237,7 +237,7 @@ fn entry_line(e: &Entry, p: &LogsPane, theme: &Theme, selected: bool) -> Line<'s
                 spans.push(Span::styled(text[at..].to_owned(), style));
             }
         }
-        None => spans.push(Span::styled(text.clone(), style)),
+        None => spans.push(Span::styled(text.to_string(), style)),
     }
     if e.line.truncated {
         spans.push(Span::styled(" [… line cut at the length cap]", theme.warning));
@@ -313,7 +313,7 @@ fn render_detail(frame: &mut Frame, area: Rect, state: &AppState) {
         lines.push(kv("trace_id", t.to_owned()));
     }
     lines.push(Line::raw(""));
-    lines.push(Line::styled(e.line.text.clone(), level_style(theme, e.level)));
+    lines.push(Line::styled(e.line.text.to_string(), level_style(theme, e.level)));
     if !e.line.fields().is_empty() {
         lines.push(Line::raw(""));
         for (k, v) in e.line.fields() {

@@ -6,7 +6,7 @@ fn line(text: &str) -> Parsed {
 }
 
 fn shown_texts(b: &LogBuffer) -> Vec<String> {
-    (0..b.shown_len()).filter_map(|i| b.shown(i)).map(|e| e.line.text.clone()).collect()
+    (0..b.shown_len()).filter_map(|i| b.shown(i)).map(|e| e.line.text.to_string()).collect()
 }
 
 #[test]
@@ -18,7 +18,7 @@ fn the_ring_keeps_the_newest_and_counts_drops_per_source() {
     assert_eq!(shown_texts(&b), ["c", "d", "e"]);
     assert_eq!((b.dropped(0), b.dropped(1), b.dropped_total()), (1, 1, 2));
     assert_eq!(b.get(0), None, "evicted");
-    assert_eq!(b.get(4).map(|e| e.line.text.as_str()), Some("e"));
+    assert_eq!(b.get(4).map(|e| &*e.line.text), Some("e"));
 }
 
 #[test]
