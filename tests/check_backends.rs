@@ -116,7 +116,11 @@ fn redis_replication_is_ok_then_critical_when_the_link_or_the_primary_goes() {
     let (code, lines, out) = check_json(&sandbox, &config);
     assert_eq!(code, 0, "{out}");
     let replication: Vec<&Value> = lines.iter().filter(|l| l["area"] == "replication").collect();
-    assert_eq!(replication.len(), 4, "member down ×2, stopped ×1 (the replica's link), lag ×1:\n{out}");
+    assert_eq!(
+        replication.len(),
+        5,
+        "member down ×2, stopped ×1 (the replica's link), lag ×1, one writable member ×1:\n{out}"
+    );
     assert!(replication.iter().all(|l| l["status"] == "ok"), "{out}");
     // The replica's lag, against the cluster's lag_warning (5 s by default).
     let (status, detail) =
@@ -175,7 +179,7 @@ fn redis_replication_is_ok_then_critical_when_the_link_or_the_primary_goes() {
     );
     let (code, text) = check(&sandbox, &config, &[]);
     assert_eq!(code, 2, "{text}");
-    assert!(text.contains(": CRITICAL (2 critical, 0 warning, 0 unknown, 2 ok)"), "{text}");
+    assert!(text.contains(": CRITICAL (2 critical, 0 warning, 0 unknown, 3 ok)"), "{text}");
     drop(replica);
 }
 

@@ -57,7 +57,7 @@ fn request(rig: &Rig, def: Arc<ActionDef>, target: Target, typed: &str, session:
         def,
         pinned: target,
         shown_preview: preview,
-        confirmation: Confirmation { typed: typed.into(), reason: String::new() },
+        confirmation: Confirmation { typed: typed.into(), ..Confirmation::default() },
         form: Default::default(),
         planned_at: jiff::Timestamp::now(),
         session,
@@ -183,7 +183,7 @@ async fn a_precondition_that_flips_after_the_dialog_refuses() {
 }
 
 #[tokio::test]
-async fn an_overridable_precondition_runs_with_a_reason_and_is_audited_as_an_override() {
+async fn an_overridable_precondition_runs_when_overridden_with_a_reason_and_is_audited_so() {
     let rig = rig().await;
     let toml = "[[actions]]\nname = \"t\"\nlabel = \"t\"\napplies_to = \"node\"\nargv = [\"true\"]\n\
                 preconditions = [\"load_1 < 0\"]\noverridable = true\n";
@@ -191,6 +191,9 @@ async fn an_overridable_precondition_runs_with_a_reason_and_is_audited_as_an_ove
     let (events, _) = carry(&rig, req.clone(), Some(rig.store.clone())).await;
     assert_eq!(ended(&events).0, Guard::RefusedPrecondition, "no reason, no override");
     req.confirmation.reason = "load is from the backup, expected".into();
+    let (events, _) = carry(&rig, req.clone(), Some(rig.store.clone())).await;
+    assert_eq!(ended(&events).0, Guard::RefusedPrecondition, "a reason alone is no override");
+    req.confirmation.overriding = true;
     let (events, row) = carry(&rig, req, Some(rig.store.clone())).await;
     assert_eq!(ended(&events).0, Guard::Confirmed);
     let row = row.unwrap();

@@ -78,6 +78,11 @@ impl Rig {
     /// the name typed for the typed tiers, "y" otherwise), carry it through
     /// the executor, and return the end, the run lines and the audit row.
     async fn carry(&self, op: ReplOp, target: Target, session: SessionFacts) -> Carried {
+        self.carry_as(op, target, session, false).await
+    }
+
+    /// `carry`, the operator typing `override` when `overriding`.
+    async fn carry_as(&self, op: ReplOp, target: Target, session: SessionFacts, overriding: bool) -> Carried {
         let def: Arc<ActionDef> = Arc::new(op.action_def());
         assert!(def.applies_to_target(&target), "{op} is offered on {}", target.name);
         let ctx = Context { who: "u".into(), reason: "failover drill".into(), ..Context::default() };
@@ -88,7 +93,7 @@ impl Rig {
             def,
             pinned: target,
             shown_preview: preview.clone(),
-            confirmation: Confirmation { typed, reason: "failover drill".into() },
+            confirmation: Confirmation { typed, reason: "failover drill".into(), overriding },
             form: Default::default(),
             planned_at: jiff::Timestamp::now(),
             session,
@@ -243,7 +248,25 @@ async fn postgres_promote_is_refused_while_lagging_and_succeeds_once_caught_up()
     .await;
     assert_eq!(text(&caught_up, "promote_lag"), "ok");
 
-    let promoted = rig.carry(ReplOp::Promote, caught_up, armed()).await;
+    // Caught up, but the old primary still takes writes: the SOP says fence it first.
+    assert_eq!(text(&caught_up, "writable_elsewhere"), primary.to_string());
+    let refused = rig.carry(ReplOp::Promote, caught_up, armed()).await;
+    let why = refused.assert_refused(Guard::RefusedPrecondition, "promote beside a writable primary");
+    assert!(why.contains(&format!("writable_elsewhere == \"none\" (now \"{primary}\")")), "{why}");
+    assert!(!refused.row.overridden);
+    assert_eq!(pair.standby_sql("SELECT pg_is_in_recovery()"), "t", "still a standby");
+
+    // The SOP's step: the old primary refuses writes; now the promote may go.
+    pair.primary_sql("ALTER SYSTEM SET default_transaction_read_only = on");
+    pair.primary_sql("SELECT pg_reload_conf()");
+    let fenced = wait_for("the old primary to read as read-only", CHANGE_DEADLINE, || async {
+        let t = rig.target(&standby).await;
+        (text(&t, "writable_elsewhere") == "none").then_some(t)
+    })
+    .await;
+    assert_eq!(fenced.fields.get("primary_read_only"), Some(&FieldValue::Bool(true)));
+
+    let promoted = rig.carry(ReplOp::Promote, fenced, armed()).await;
     promoted.assert_ok("promote");
     assert_eq!(promoted.row.reason.as_deref(), Some("failover drill"));
     let excerpt = promoted.row.output_excerpt.clone().unwrap_or_default();
@@ -251,11 +274,12 @@ async fn postgres_promote_is_refused_while_lagging_and_succeeds_once_caught_up()
     assert_eq!(pair.standby_sql("SELECT pg_is_in_recovery()"), "f", "the standby is a primary now");
     assert_eq!(pair.primary_sql("SELECT count(*) FROM drill"), "2");
 
-    // Both say primary now: the fields show the split brain the note warned of.
+    // Both say primary now, only the new one takes writes.
     let after = rig.target(&standby).await;
     assert_eq!(text(&after, "role"), "primary");
     assert_eq!(after.fields.get("primary_reachable"), Some(&FieldValue::Bool(true)));
     assert_eq!(text(&after, "primary"), primary.to_string());
+    assert_eq!(text(&after, "writable_elsewhere"), "none");
 
     // Again on the new primary: the cooldown is the app's; the precondition refuses.
     let again = rig.carry(ReplOp::Promote, after, armed()).await;
@@ -294,6 +318,26 @@ async fn mariadb_read_only_and_replica_threads_through_the_pipeline() {
     off.assert_ok("read_only_off");
     assert!(off.preview.contains("SET GLOBAL read_only = OFF"), "{}", off.preview);
     assert_eq!(read_only(), "0");
+
+    // read_only_off on the replica beside a writable primary is split brain:
+    // refused, then run only as an explicit override, audited as one.
+    let replica_ro = || pair.replica.sql("SELECT @@read_only");
+    assert_eq!(replica_ro(), "1", "the harness's replica is read-only");
+    let beside = rig.carry(ReplOp::ReadOnlyOff, rig.target(&replica).await, armed()).await;
+    let why = beside.assert_refused(Guard::RefusedPrecondition, "read_only_off beside a writable primary");
+    assert!(why.contains(&format!("writable_elsewhere == \"none\" (now \"{primary}\")")), "{why}");
+    assert_eq!(replica_ro(), "1", "nothing ran");
+    let forced = rig.carry_as(ReplOp::ReadOnlyOff, rig.target(&replica).await, armed(), true).await;
+    forced.assert_ok("read_only_off, overridden");
+    assert!(forced.row.overridden, "audited as an override");
+    assert_eq!(forced.row.reason.as_deref(), Some("failover drill"));
+    assert_eq!(replica_ro(), "0");
+    let split = rig.target(&primary).await;
+    assert_eq!(text(&split, "writable_elsewhere"), replica.to_string(), "both take writes now");
+    rig.carry_as(ReplOp::ReadOnlyOn, rig.target(&replica).await, armed(), false)
+        .await
+        .assert_ok("fence again");
+    assert_eq!(replica_ro(), "1");
 
     // Stopping replication on the primary is refused by the role precondition.
     let why = rig

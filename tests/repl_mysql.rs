@@ -178,6 +178,11 @@ async fn missing_privileges_are_warnings(pair: &MariaPair) {
         "{:?}",
         s.warnings
     );
+    // Not "0 downstream": unknown, with the privilege it needs.
+    assert_eq!(
+        s.downstreams_unknown.as_deref(),
+        Some("SHOW SLAVE HOSTS: no permission (grant REPLICATION MASTER ADMIN)")
+    );
     // read_only is readable by anyone: the replica still reads as one.
     assert_eq!(s.role, Role::Replica);
     assert_eq!(only_channel(&s).lag, Lag::NoPermission);

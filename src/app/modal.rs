@@ -10,7 +10,7 @@ use super::{AppState, Effect};
 use crate::action::Action;
 use crate::ops::audit::CheckedCondition;
 use crate::ops::catalog::ActionDef;
-use crate::ops::guard::{Confirmation, Tier};
+use crate::ops::guard::{Confirmation, OVERRIDE_WORD, Tier};
 use crate::ops::plan::{self, Context};
 use crate::ops::precondition::FieldValue;
 use crate::ops::target::Target;
@@ -24,6 +24,8 @@ pub enum Field {
     Name,
     /// One of the action's form fields.
     Form(usize),
+    /// `override`, typed to run despite overridable failing preconditions.
+    Override,
     /// The reason (or comment).
     Reason,
 }
@@ -45,6 +47,8 @@ pub struct Dialog {
     pub name: String,
     /// Typed reason.
     pub reason: String,
+    /// Typed override word (`OVERRIDE_WORD` to override).
+    pub override_word: String,
     /// The action's own fields (a silence's duration and matchers), editable.
     pub form: Vec<(String, String)>,
     /// Focused field.
@@ -61,7 +65,7 @@ impl Dialog {
 
     /// Whether the dialog asks for a reason (the tier, or an override).
     pub fn wants_reason(&self) -> bool {
-        self.def.guard == Tier::TypeNameReason || self.def.needs_reason || self.overriding()
+        self.def.guard == Tier::TypeNameReason || self.def.needs_reason || self.can_override()
     }
 
     /// The fields in focus order.
@@ -71,6 +75,9 @@ impl Dialog {
             out.push(Field::Name);
         }
         out.extend((0..self.form.len()).map(Field::Form));
+        if self.can_override() {
+            out.push(Field::Override);
+        }
         if self.wants_reason() {
             out.push(Field::Reason);
         }
@@ -82,9 +89,14 @@ impl Dialog {
         self.form.iter().cloned().collect()
     }
 
-    /// A precondition fails and the action lets it be overridden.
+    /// A precondition fails and the action lets every failing one be overridden.
+    pub fn can_override(&self) -> bool {
+        self.checks.iter().any(|c| !c.passed) && self.def.may_override(&self.checks)
+    }
+
+    /// The operator typed the override word where an override is possible.
     pub fn overriding(&self) -> bool {
-        self.def.overridable && self.checks.iter().any(|c| !c.passed)
+        self.can_override() && self.override_word.trim() == OVERRIDE_WORD
     }
 
     /// Why confirming is not possible now, if it is not.
@@ -96,8 +108,13 @@ impl Dialog {
             return Some(e.clone());
         }
         let failing = self.checks.iter().filter(|c| !c.passed).count();
-        if failing > 0 && !self.def.overridable {
+        if failing > 0 && !self.def.may_override(&self.checks) {
             return Some(format!("{failing} precondition(s) fail"));
+        }
+        if failing > 0 && !self.overriding() {
+            return Some(format!(
+                "{failing} precondition(s) fail: type {OVERRIDE_WORD} to run anyway, with a reason"
+            ));
         }
         None
     }
@@ -192,6 +209,7 @@ impl AppState {
             checks: Vec::new(),
             name: String::new(),
             reason: String::new(),
+            override_word: String::new(),
             form,
             focus: Field::Name,
             error: None,
@@ -363,6 +381,7 @@ impl AppState {
         match d.focus {
             Field::Name if d.wants_name() => &mut d.name,
             Field::Form(i) if i < d.form.len() => &mut d.form[i].1,
+            Field::Override => &mut d.override_word,
             _ => &mut d.reason,
         }
     }
@@ -387,7 +406,7 @@ impl AppState {
         }
         let sub = Submission {
             preview: d.preview.clone().unwrap_or_default(),
-            confirmation: Confirmation { typed, reason: d.reason.clone() },
+            confirmation: Confirmation { typed, reason: d.reason.clone(), overriding: d.overriding() },
             form: d.form_map(),
             planned_at,
             backed_out: false,
@@ -403,7 +422,7 @@ impl AppState {
     fn back_out(&mut self, d: Dialog) -> Effect {
         let sub = Submission {
             preview: d.preview.clone().unwrap_or_default(),
-            confirmation: Confirmation { typed: String::new(), reason: d.reason.clone() },
+            confirmation: Confirmation { typed: String::new(), reason: d.reason.clone(), overriding: false },
             form: d.form_map(),
             planned_at: self.wall,
             backed_out: true,

@@ -97,7 +97,7 @@ impl Submission {
             def,
             target,
             preview: preview.to_owned(),
-            confirmation: Confirmation { typed: typed.to_owned(), reason: String::new() },
+            confirmation: Confirmation { typed: typed.to_owned(), ..Confirmation::default() },
             form: Default::default(),
             planned_at: jiff::Timestamp::now(),
             backed_out,

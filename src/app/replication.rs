@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::alerts::rules::Sample;
 use crate::config::clusters::Cluster;
 use crate::model::history::History;
+use crate::replication::judge;
 use crate::replication::model::{LinkState, Role, Status};
 use crate::replication::topology::{self, Node, NodeKind};
 use crate::sources::replication::MemberReport;
@@ -19,8 +20,11 @@ pub const LAG_HISTORY: Duration = Duration::from_secs(600);
 /// One member as the tab knows it.
 #[derive(Debug, Clone)]
 pub struct MemberState {
-    /// The last good status.
+    /// The last good status as the tab shows it: `reported`, judged against
+    /// the other members (a standby's lag as its upstream measures it).
     pub status: Option<Status>,
+    /// The last good status as the member itself reported it.
+    pub reported: Option<Status>,
     /// When it arrived.
     pub last_ok: Option<Instant>,
     /// The last poll's error; `None` while polls work.
@@ -73,6 +77,7 @@ impl ReplicationPane {
                     .iter()
                     .map(|_| MemberState {
                         status: None,
+                        reported: None,
                         last_ok: None,
                         error: None,
                         took: None,
@@ -87,25 +92,34 @@ impl ReplicationPane {
         ReplicationPane { clusters, selected: None }
     }
 
-    /// Fold in one member's poll.
+    /// Fold in one member's poll. Every member is judged again: a primary's
+    /// report changes what its standbys' lag is.
     pub fn on_report(&mut self, r: MemberReport, now: Instant) {
         let Some(cluster) = self.clusters.get_mut(r.cluster) else { return };
         let Some(m) = cluster.members.get_mut(r.member) else { return };
         m.took = Some(r.took);
-        match r.result {
+        let reshaped = match r.result {
             Ok(status) => {
-                if let Some(lag) = worst_lag(&status) {
-                    m.lag.push(now, lag);
-                }
-                let reshaped = m.status.as_ref().is_none_or(|old| shape_changed(old, &status));
-                m.status = Some(status);
+                let reshaped = m.reported.as_ref().is_none_or(|old| shape_changed(old, &status));
+                m.reported = Some(status);
                 m.last_ok = Some(now);
                 m.error = None;
-                if reshaped {
-                    cluster.rebuild();
-                }
+                reshaped
             }
-            Err(e) => m.error = Some(e),
+            Err(e) => {
+                m.error = Some(e);
+                false
+            }
+        };
+        cluster.judge_all();
+        let m = &mut cluster.members[r.member];
+        if m.error.is_none()
+            && let Some(lag) = m.status.as_ref().and_then(worst_lag)
+        {
+            m.lag.push(now, lag);
+        }
+        if reshaped {
+            cluster.rebuild();
         }
     }
 
@@ -152,13 +166,27 @@ impl ReplicationPane {
         }
     }
 
-    /// Lag, stopped links, slots and unreachable members as samples for the
-    /// rule engine (metrics `replication_lag_seconds`, `replication_stopped`,
+    /// Lag, stopped links, slots, unreachable members and split brain as
+    /// samples for the rule engine (metrics `replication_writable_members`
+    /// per cluster, `replication_lag_seconds`, `replication_stopped`,
     /// `replication_slot_inactive`, `replication_slot_lost`,
     /// `replication_member_down`), labelled by cluster and member.
     pub fn samples(&self) -> Vec<Sample> {
         let mut out = Vec::new();
         for c in &self.clusters {
+            // Split brain: more than one member takes writes. The members are
+            // named in the label, so the alert says which.
+            let writable = c.writable();
+            let names: Vec<String> = writable.iter().map(|&i| c.config.members[i].to_string()).collect();
+            let mut labels = BTreeMap::from([("cluster".to_owned(), c.config.name.clone())]);
+            if writable.len() > 1 {
+                labels.insert("members".to_owned(), names.join(", "));
+            }
+            out.push(Sample {
+                metric: "replication_writable_members".into(),
+                labels,
+                value: writable.len() as f64,
+            });
             for (addr, m) in c.config.members.iter().zip(&c.members) {
                 let labels = |extra: &[(&str, &str)]| {
                     let mut l = BTreeMap::from([
@@ -234,6 +262,35 @@ fn shape_changed(old: &Status, new: &Status) -> bool {
 }
 
 impl ClusterState {
+    /// Every member's shown status from what they reported: a standby's lag
+    /// as its upstream measured it, when the upstream's last poll worked.
+    fn judge_all(&mut self) {
+        let reported: Vec<Option<&Status>> =
+            self.members.iter().map(|m| m.reported.as_ref().filter(|_| m.error.is_none())).collect();
+        let judged: Vec<Option<Status>> = (0..self.members.len())
+            .map(|i| {
+                let mut status = self.members[i].reported.clone()?;
+                judge::lag_from_upstream(self.config.kind, &self.config.members, i, &mut status, &reported);
+                Some(status)
+            })
+            .collect();
+        for (m, status) in self.members.iter_mut().zip(judged) {
+            m.status = status;
+        }
+    }
+
+    /// The reachable members that take writes now, in config order: more
+    /// than one is split brain.
+    pub fn writable(&self) -> Vec<usize> {
+        let kind = self.config.kind;
+        (0..self.members.len())
+            .filter(|&i| {
+                let m = &self.members[i];
+                m.error.is_none() && m.status.as_ref().is_some_and(|s| judge::accepts_writes(kind, s))
+            })
+            .collect()
+    }
+
     fn rebuild(&mut self) {
         let statuses: Vec<Option<&Status>> = self.members.iter().map(|m| m.status.as_ref()).collect();
         self.tree = topology::build(self.config.kind, &self.config.members, &statuses);

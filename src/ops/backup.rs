@@ -75,6 +75,7 @@ pub fn action_defs(catalogs: &[BackupSource]) -> Vec<ActionDef> {
         guard,
         preconditions: Vec::new(),
         overridable: false,
+        overridable_conditions: Vec::new(),
         mutating,
         timeout,
         cooldown: None,

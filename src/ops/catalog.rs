@@ -27,8 +27,12 @@ pub struct ActionDef {
     pub guard: Tier,
     /// All must hold, now and again just before it runs.
     pub preconditions: Vec<Condition>,
-    /// A failed precondition may be overridden with a reason.
+    /// Any failed precondition may be overridden with a reason.
     pub overridable: bool,
+    /// These preconditions (as written) may be overridden with a reason
+    /// even when the others may not: a judgement the operator can make
+    /// with knowledge opsdeck lacks (the old primary is fenced elsewhere).
+    pub overridable_conditions: Vec<String>,
     /// Changes something: needs arming, refused in read-only mode.
     pub mutating: bool,
     /// Longest run.
@@ -67,6 +71,12 @@ pub enum Exec {
 }
 
 impl ActionDef {
+    /// Whether a typed reason may override every failing check in `checks`.
+    pub fn may_override(&self, checks: &[crate::ops::audit::CheckedCondition]) -> bool {
+        self.overridable
+            || checks.iter().filter(|c| !c.passed).all(|c| self.overridable_conditions.contains(&c.expr))
+    }
+
     fn from_config(a: &ActionConfig) -> ActionDef {
         ActionDef {
             name: a.name.clone(),
@@ -75,6 +85,7 @@ impl ActionDef {
             guard: a.guard,
             preconditions: a.preconditions.clone(),
             overridable: a.overridable,
+            overridable_conditions: Vec::new(),
             mutating: a.mutating,
             timeout: a.timeout,
             cooldown: a.cooldown,
@@ -126,6 +137,7 @@ pub fn all(config: &Config) -> Vec<Arc<ActionDef>> {
             guard: Tier::TypeNameReason,
             preconditions: condition("maintenance == false"),
             overridable: false,
+            overridable_conditions: Vec::new(),
             mutating: true,
             timeout: Duration::from_secs(10),
             cooldown: None,
@@ -140,6 +152,7 @@ pub fn all(config: &Config) -> Vec<Arc<ActionDef>> {
             guard: Tier::Confirm,
             preconditions: condition("maintenance == true"),
             overridable: false,
+            overridable_conditions: Vec::new(),
             mutating: true,
             timeout: Duration::from_secs(10),
             cooldown: None,
@@ -156,6 +169,7 @@ pub fn all(config: &Config) -> Vec<Arc<ActionDef>> {
             guard: Tier::Confirm,
             preconditions: condition("exists == true"),
             overridable: false,
+            overridable_conditions: Vec::new(),
             // It writes a file, never the database; still a change read-only mode must refuse.
             mutating: true,
             timeout: Duration::from_secs(30 * 60),
@@ -181,6 +195,7 @@ fn alert_actions(config: &Config) -> Vec<ActionDef> {
         guard: Tier::Confirm,
         preconditions: Vec::new(),
         overridable: false,
+        overridable_conditions: Vec::new(),
         mutating,
         timeout: Duration::from_secs(30),
         cooldown: None,

@@ -203,7 +203,7 @@ async fn attempt(req: &Request, sinks: &Sinks) -> (Guard, Result<Outcome, String
             busy: req.session.busy,
             cooling_down: req.session.cooling_down,
             checks: &checks,
-            overridable: def.overridable,
+            overridable: def.may_override(&checks),
             confirmation: &req.confirmation,
             tier: def.guard,
             target_name: &req.pinned.name,

@@ -28,7 +28,14 @@ pub struct Confirmation {
     pub typed: String,
     /// Free text; required by `TypeNameReason` and by any override.
     pub reason: String,
+    /// The operator asked to run despite failing preconditions (typed
+    /// `OVERRIDE_WORD`): a reason alone never overrides, since some tiers ask
+    /// for one anyway.
+    pub overriding: bool,
 }
+
+/// What the operator types to override failing preconditions.
+pub const OVERRIDE_WORD: &str = "override";
 
 impl Tier {
     /// Whether `c` satisfies this tier for a target called `target_name`.
@@ -132,7 +139,7 @@ pub fn decide(f: &Facts<'_>) -> Verdict {
         return Verdict::Refuse(Guard::Cancelled);
     }
     let failed = f.checks.iter().any(|c| !c.passed);
-    let may_override = f.overridable && !f.confirmation.reason.trim().is_empty();
+    let may_override = f.overridable && f.confirmation.overriding && !f.confirmation.reason.trim().is_empty();
     if failed && !may_override {
         return Verdict::Refuse(Guard::RefusedPrecondition);
     }
@@ -167,9 +174,10 @@ mod tests {
     fn each_refusal_in_its_order() {
         let ok = [check(true)];
         let bad = [check(false)];
-        let named = Confirmation { typed: "db2".into(), reason: String::new() };
-        let with_reason = Confirmation { typed: "db2".into(), reason: "primary is gone".into() };
-        let wrong = Confirmation { typed: "db1".into(), reason: String::new() };
+        let named = Confirmation { typed: "db2".into(), ..Confirmation::default() };
+        let with_reason =
+            Confirmation { typed: "db2".into(), reason: "primary is gone".into(), overriding: true };
+        let wrong = Confirmation { typed: "db1".into(), ..Confirmation::default() };
         let run = |overridden| Verdict::Run { overridden };
         let cases: Vec<(&str, Facts, Verdict)> = vec![
             ("all good", facts(&ok, &named), run(false)),
@@ -212,7 +220,11 @@ mod tests {
 
     #[test]
     fn tiers() {
-        let c = |typed: &str, reason: &str| Confirmation { typed: typed.into(), reason: reason.into() };
+        let c = |typed: &str, reason: &str| Confirmation {
+            typed: typed.into(),
+            reason: reason.into(),
+            overriding: false,
+        };
         assert!(Tier::Confirm.satisfied_by(&c("y", ""), "db2"));
         assert!(!Tier::Confirm.satisfied_by(&c("", ""), "db2"), "the default answer is No");
         assert!(Tier::TypeName.satisfied_by(&c("db2", ""), "db2"));

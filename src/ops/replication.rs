@@ -21,6 +21,7 @@ use super::run::{Ending, Outcome, Stream};
 use super::target::{Probe, Target};
 use crate::config::clusters::{Cluster, MemberAddr};
 use crate::config::secret::{Secret, SecretValue};
+use crate::replication::judge;
 use crate::replication::model::Status;
 use crate::sources::replication::{Member, resolve_password};
 
@@ -164,7 +165,16 @@ pub async fn poll_all(cluster: &Cluster) -> Vec<(MemberAddr, Result<Status, Stri
             (addr.clone(), result)
         }
     });
-    join_all(polls).await
+    let mut polled = join_all(polls).await;
+    // Judged as the tab judges them: a standby's lag as its upstream measures it.
+    let good: Vec<Option<Status>> = polled.iter().map(|(_, r)| r.as_ref().ok().cloned()).collect();
+    let good: Vec<Option<&Status>> = good.iter().map(Option::as_ref).collect();
+    for (i, (_, result)) in polled.iter_mut().enumerate() {
+        if let Ok(status) = result {
+            judge::lag_from_upstream(cluster.kind, &cluster.members, i, status, &good);
+        }
+    }
+    polled
 }
 
 async fn poll_one(

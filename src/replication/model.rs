@@ -102,8 +102,13 @@ pub struct Channel {
     /// Time lag (see `Lag`).
     pub lag: Lag,
     /// How `lag` was measured, for the details pane: `"replay timestamp"`,
-    /// `"Seconds_Behind_Master"`, `"heartbeat table"`, `"master_last_io_seconds_ago"`.
+    /// `"Seconds_Behind_Master"`, `"heartbeat table"`, `"master_last_io_seconds_ago"`,
+    /// or the upstream's own measure when it replaced the replica's (see `judge`).
     pub lag_source: &'static str,
+    /// The name the upstream lists this replica under, where the engine has
+    /// one (PostgreSQL: the WAL receiver's `application_name`), to find its
+    /// row among the upstream's downstreams.
+    pub peer_name: Option<String>,
     /// Received but not yet applied, in bytes, where the engine can say
     /// (PostgreSQL receive − replay LSN; Redis offsets; MySQL: not bytes).
     pub apply_backlog_bytes: Option<u64>,
@@ -182,6 +187,9 @@ pub struct Status {
     pub channels: Vec<Channel>,
     /// Replicas it feeds.
     pub downstreams: Vec<Downstream>,
+    /// Why `downstreams` could not be read (a missing privilege, named):
+    /// then an empty list means "unknown", not "none".
+    pub downstreams_unknown: Option<String>,
     /// PostgreSQL replication slots.
     pub slots: Vec<Slot>,
     /// Member-wide facts for the details pane (timeline, server id, GTID

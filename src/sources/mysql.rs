@@ -121,7 +121,7 @@ impl MyMember {
                 }
             }
         }
-        let downstreams = self.downstreams(conn, flavor, &mut warnings).await?;
+        let (downstreams, downstreams_unknown) = self.downstreams(conn, flavor, &mut warnings).await?;
         let channels: Vec<Channel> = channels.into_iter().map(|(c, _)| c).collect();
         Ok(Status {
             role: if channels.is_empty() { Role::Primary } else { Role::Replica },
@@ -130,6 +130,7 @@ impl MyMember {
             position: None,
             channels,
             downstreams,
+            downstreams_unknown,
             slots: Vec::new(),
             facts: info.facts,
             warnings: warnings.iter().map(|w| errors::scrub(w, self.password.as_ref())).collect(),
@@ -165,26 +166,26 @@ impl MyMember {
         }
     }
 
-    /// The replicas registered with this member (empty on most replicas).
+    /// The replicas registered with this member (empty on most replicas),
+    /// or why they could not be listed: then an empty list is "unknown".
     async fn downstreams(
         &self,
         conn: &mut MySqlConnection,
         flavor: Flavor,
         warnings: &mut Vec<String>,
-    ) -> Result<Vec<Downstream>, String> {
+    ) -> Result<(Vec<Downstream>, Option<String>), String> {
         let sql = flavor.replicas_sql();
-        match rows::show(conn, sql).await {
-            Ok(rows) => Ok(rows.iter().map(|r| parse::parse_downstream(r)).collect()),
+        let why = match rows::show(conn, sql).await {
+            Ok(rows) => return Ok((rows.iter().map(|r| parse::parse_downstream(r)).collect(), None)),
             Err(e) if errors::is_permission(&e) => {
-                warnings.push(format!("{sql}: no permission ({})", flavor.replicas_privilege_hint()));
-                Ok(Vec::new())
+                format!("{sql}: no permission ({})", flavor.replicas_privilege_hint())
             }
-            Err(e) if errors::is_statement_error(&e) => {
-                warnings.push(format!("{sql}: {}", self.describe(&e)));
-                Ok(Vec::new())
-            }
-            Err(e) => Err(self.describe(&e)),
-        }
+            Err(e) if errors::is_statement_error(&e) => format!("{sql}: {}", self.describe(&e)),
+            Err(e) => return Err(self.describe(&e)),
+        };
+        let why = errors::scrub(&why, self.password.as_ref());
+        warnings.push(why.clone());
+        Ok((Vec::new(), Some(why)))
     }
 
     /// A pooled connection, or why there is none. The pool retries a refused
@@ -240,6 +241,7 @@ fn unreadable_channel(read_only: Option<bool>, sql: &str, lag: Lag) -> Option<Ch
         state: LinkState::Stopped { what: "state not readable".into() },
         lag,
         lag_source: "Seconds_Behind_Master",
+        peer_name: None,
         apply_backlog_bytes: None,
         applied_position: None,
         last_error: None,

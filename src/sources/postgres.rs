@@ -14,7 +14,8 @@ mod poll;
 mod queries;
 
 use std::fmt;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgSslMode};
@@ -35,6 +36,9 @@ pub struct PgMember {
     timeout: Duration,
     /// Kept only to scrub it from any error text a server or driver might echo.
     password: Option<SecretValue>,
+    /// When a poll last saw this standby replayed up to what it received:
+    /// the bound on its own lag estimate when its upstream cannot be asked.
+    caught_up_at: Mutex<Option<Instant>>,
 }
 
 impl fmt::Debug for PgMember {
@@ -77,6 +81,7 @@ impl PgMember {
             pool,
             timeout: cluster.timeout,
             password: password.cloned(),
+            caught_up_at: Mutex::new(None),
         })
     }
 
@@ -90,6 +95,18 @@ impl PgMember {
             conn.close_on_drop();
         }
         status
+    }
+
+    /// How long since a poll last saw this standby caught up, `None` when
+    /// none has; `caught_up_now` records this poll's view first.
+    fn caught_up_ago(&self, caught_up_now: bool) -> Option<Duration> {
+        let now = Instant::now();
+        // A poisoned lock only means a panicking poll: the instant inside is still an instant.
+        let mut at = self.caught_up_at.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if caught_up_now {
+            *at = Some(now);
+        }
+        at.map(|t| now.saturating_duration_since(t))
     }
 
     /// A pooled connection. When the pool holds none, one direct attempt

@@ -11,7 +11,7 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 use super::format;
 use super::widgets::pane;
 use crate::app::{AppState, Dialog, Field, Modal, Run, RunStatus};
-use crate::ops::guard::Tier;
+use crate::ops::guard::{OVERRIDE_WORD, Tier};
 use crate::ops::run::{Ending, Stream};
 
 /// Draw the open modal, if any, over `area`.
@@ -207,6 +207,15 @@ fn questions(state: &AppState, d: &Dialog) -> Vec<Line<'static>> {
             };
             out.push(line);
         }
+    }
+    if d.can_override() {
+        out.push(Line::styled(
+            format!(
+                "  A precondition fails. Type {OVERRIDE_WORD} to run anyway: audited as an override, with your reason."
+            ),
+            theme.warning,
+        ));
+        out.push(field(OVERRIDE_WORD, &d.override_word, d.focus == Field::Override));
     }
     if d.wants_reason() {
         let label = if d.def.needs_reason { "comment" } else { "reason" };

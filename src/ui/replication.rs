@@ -112,13 +112,19 @@ fn cluster_line(c: &ClusterState, now: Instant, theme: &Theme) -> Line<'static> 
             theme.muted,
         ),
     ];
+    let writable = c.writable();
     match primaries {
         0 if c.members.iter().any(|m| m.status.is_some()) => {
             spans.push(Span::styled("  no reachable primary", theme.critical));
         }
         0 => spans.push(Span::styled("  connecting…", theme.muted)),
+        _ if writable.len() > 1 => {
+            let names: Vec<String> = writable.iter().map(|&i| c.config.members[i].to_string()).collect();
+            let text = format!("  SPLIT BRAIN: {} take writes ({})", writable.len(), names.join(", "));
+            spans.push(Span::styled(text, theme.critical.add_modifier(Modifier::BOLD)));
+        }
         1 => {}
-        n => spans.push(Span::styled(format!("  {n} PRIMARIES: split brain?"), theme.critical)),
+        n => spans.push(Span::styled(format!("  {n} primaries (only one takes writes)"), theme.warning)),
     }
     if down > 0 && c.members.iter().any(|m| m.last_ok.is_some() || m.error.is_some()) {
         spans.push(Span::styled(format!("  {down} unreachable"), theme.critical));
@@ -158,6 +164,9 @@ fn member_line(
     spans.push(Span::styled(format!(" {role:<8}"), role_style));
     let channel = s.channels.first();
     let (state_text, state_style) = match channel.map(|ch| &ch.state) {
+        None if s.role == Role::Primary && s.downstreams_unknown.is_some() => {
+            ("downstream unknown".into(), theme.warning)
+        }
         None if s.role == Role::Primary => (format!("{} downstream", s.downstreams.len()), theme.muted),
         None => ("no channel".into(), theme.warning),
         Some(LinkState::Streaming) => ("streaming".into(), theme.ok),
@@ -360,6 +369,9 @@ fn status_lines(
         for (k, v) in &ch.facts {
             lines.push(kv(k, v.clone(), theme.text));
         }
+    }
+    if let Some(why) = &s.downstreams_unknown {
+        lines.push(kv("downstreams", format!("unknown: {why}"), theme.warning));
     }
     for d in &s.downstreams {
         lines.push(Line::raw(""));

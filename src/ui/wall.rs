@@ -65,16 +65,22 @@ fn tiles(state: &AppState) -> Vec<Tile> {
     };
     let none = |why: &str| (String::from("-"), why.to_owned(), theme.muted);
 
-    let (lag, lag_note, lag_style) = match state.replication.worst_lag() {
-        Some((secs, cluster)) => {
+    // Split brain outranks any lag figure: "2/2" members take writes.
+    let split = state.replication.clusters.iter().map(|c| (c, c.writable().len())).find(|(_, n)| *n > 1);
+    let (lag, lag_note, lag_style) = match (split, state.replication.worst_lag()) {
+        (Some((c, n)), _) => {
+            let note = format!("SPLIT BRAIN · take writes in {}", c.config.name);
+            (format!("{n}/{}", c.members.len()), note, theme.critical)
+        }
+        (None, Some((secs, cluster))) => {
             let c = state.replication.clusters.iter().find(|c| c.config.name == cluster);
             let (warn, crit) = c.map_or((5.0, 60.0), |c| {
                 (c.config.lag_warning.as_secs_f64(), c.config.lag_critical.as_secs_f64())
             });
             (format!("{secs:.1}s"), cluster.to_owned(), by(secs > warn, secs > crit))
         }
-        None if state.config.clusters.is_empty() => none("no clusters configured"),
-        None => none("no lag reported yet"),
+        (None, None) if state.config.clusters.is_empty() => none("no clusters configured"),
+        (None, None) => none("no lag reported yet"),
     };
 
     let stalest = state

@@ -64,6 +64,16 @@ pub fn builtin_rules() -> Vec<RuleConfig> {
             Severity::Critical,
             "{member} of {cluster} does not answer",
         ),
+        // Two members taking writes fork the data; nothing waits for that.
+        rule(
+            "ReplicationSplitBrain",
+            "replication_writable_members",
+            1.0,
+            1.0,
+            0,
+            Severity::Critical,
+            "Split brain in {cluster}: {value} members take writes ({members})",
+        ),
         rule(
             "ReplicationSlotInactive",
             "replication_slot_inactive",

@@ -19,6 +19,7 @@ fn defaults_are_the_builtins() {
             "DiskFull",
             "ReplicationStopped",
             "ReplicationMemberDown",
+            "ReplicationSplitBrain",
             "ReplicationSlotInactive",
             "ReplicationSlotLost",
             "BackupStale",

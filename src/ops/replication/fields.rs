@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use crate::config::clusters::{Cluster, MemberAddr};
 use crate::ops::precondition::FieldValue;
+use crate::replication::judge::accepts_writes;
 use crate::replication::model::{Lag, Role, Status};
 
 /// The value `promote_lag` holds when the replica is within the cluster's
@@ -30,6 +31,9 @@ pub const PROMOTE_LAG_OK: &str = "ok";
 ///   or `"none reachable"`
 /// - `primary_reachable`: some other reachable member is a primary
 /// - `primary_read_only`: when known: true only if every such primary refuses writes
+/// - `primaries_elsewhere`: how many *other* reachable members report themselves primary
+/// - `writable_elsewhere`: the other reachable members that take writes
+///   (`judge::accepts_writes`), comma-separated, or `"none"`
 pub fn member_fields(
     cluster: &Cluster,
     target: &MemberAddr,
@@ -85,6 +89,16 @@ pub fn member_fields(
         .filter_map(|(addr, r)| r.as_ref().ok().map(|s| (addr, s)))
         .filter(|(_, s)| s.role == Role::Primary)
         .collect();
+    fields.insert("primaries_elsewhere".into(), FieldValue::Number(primaries.len() as f64));
+    let writable: Vec<String> = statuses
+        .iter()
+        .filter(|(addr, _)| addr != target)
+        .filter_map(|(addr, r)| r.as_ref().ok().map(|s| (addr, s)))
+        .filter(|(_, s)| accepts_writes(cluster.kind, s))
+        .map(|(addr, _)| addr.to_string())
+        .collect();
+    let writable = if writable.is_empty() { "none".to_owned() } else { writable.join(", ") };
+    fields.insert("writable_elsewhere".into(), FieldValue::Text(writable));
     let names: Vec<String> = primaries.iter().map(|(addr, _)| addr.to_string()).collect();
     let primary = if names.is_empty() { "none reachable".to_owned() } else { names.join(", ") };
     fields.insert("primary".into(), FieldValue::Text(primary));
@@ -164,6 +178,7 @@ mod tests {
                 state: LinkState::Streaming,
                 lag,
                 lag_source: "Seconds_Behind_Master",
+                peer_name: None,
                 apply_backlog_bytes: None,
                 applied_position: None,
                 last_error: None,
@@ -177,6 +192,7 @@ mod tests {
             position: None,
             channels,
             downstreams: Vec::new(),
+            downstreams_unknown: None,
             slots: Vec::new(),
             facts: Vec::new(),
             warnings: Vec::new(),

@@ -10,6 +10,12 @@ use crate::ops::catalog::{ActionDef, Exec};
 use crate::ops::guard::Tier;
 use crate::ops::precondition::Condition;
 
+/// No other reachable member takes writes (`member_fields`' `writable_elsewhere`).
+pub const NO_WRITABLE_ELSEWHERE: &str = "writable_elsewhere == \"none\"";
+/// No more than one other member claims to be primary: the old one, fenced.
+/// Two means a promote already happened elsewhere; a third is never right.
+const PRIMARIES_ELSEWHERE_OK: &str = "primaries_elsewhere <= 1";
+
 /// How long `pg_promote` waits for the standby to leave recovery.
 pub const PROMOTE_WAIT: Duration = Duration::from_secs(60);
 
@@ -158,14 +164,25 @@ impl ReplOp {
     /// Its definition for the pipeline. Preconditions read `member_fields`.
     pub fn action_def(self) -> ActionDef {
         let (guard, timeout, cooldown, conditions): (_, _, _, &[&str]) = match self {
+            // The failover SOP: the candidate is close enough, no other
+            // member is already primary in its place, and the old primary
+            // no longer takes writes (or is gone).
             ReplOp::Promote => (
                 Tier::TypeNameReason,
                 Duration::from_secs(90),
                 Some(Duration::from_secs(30)),
-                &["reachable == true", "role == \"replica\"", "promote_lag == \"ok\""],
+                &[
+                    "reachable == true",
+                    "role == \"replica\"",
+                    "promote_lag == \"ok\"",
+                    PRIMARIES_ELSEWHERE_OK,
+                    NO_WRITABLE_ELSEWHERE,
+                ],
             ),
-            ReplOp::ReadOnlyOn | ReplOp::ReadOnlyOff => {
-                (Tier::Confirm, Duration::from_secs(30), None, &["reachable == true"])
+            ReplOp::ReadOnlyOn => (Tier::Confirm, Duration::from_secs(30), None, &["reachable == true"]),
+            // Opening a second member to writes beside a writable one is split brain.
+            ReplOp::ReadOnlyOff => {
+                (Tier::Confirm, Duration::from_secs(30), None, &["reachable == true", NO_WRITABLE_ELSEWHERE])
             }
             ReplOp::PauseReplay | ReplOp::ResumeReplay | ReplOp::StopReplica | ReplOp::StartReplica => {
                 (Tier::Confirm, Duration::from_secs(30), None, &["reachable == true", "role == \"replica\""])
@@ -180,6 +197,13 @@ impl ReplOp {
             preconditions: conditions.iter().filter_map(|c| c.parse::<Condition>().ok()).collect(),
             // A promote past the lag limit loses transactions; no reason makes that fine.
             overridable: false,
+            // Only the operator may know the writable primary is fenced
+            // (its clients cut off): they may say so, and it is audited.
+            overridable_conditions: if conditions.contains(&NO_WRITABLE_ELSEWHERE) {
+                vec![NO_WRITABLE_ELSEWHERE.to_owned()]
+            } else {
+                Vec::new()
+            },
             mutating: true,
             timeout,
             cooldown,
@@ -214,8 +238,8 @@ mod tests {
         for op in ReplOp::ALL {
             let def = op.action_def();
             let want = match op {
-                ReplOp::Promote => 3,
-                ReplOp::ReadOnlyOn | ReplOp::ReadOnlyOff => 1,
+                ReplOp::Promote => 5,
+                ReplOp::ReadOnlyOn => 1,
                 _ => 2,
             };
             assert_eq!(def.preconditions.len(), want, "{op}: a built-in condition did not parse");

@@ -24,6 +24,7 @@ fn primary(downstreams: &[&str]) -> Status {
                 facts: vec![],
             })
             .collect(),
+        downstreams_unknown: None,
         slots: vec![],
         facts: vec![],
         warnings: vec![],
@@ -39,6 +40,7 @@ fn replica(upstream: &str) -> Status {
             state: LinkState::Streaming,
             lag: Lag::Idle,
             lag_source: "Seconds_Behind_Master",
+            peer_name: None,
             apply_backlog_bytes: None,
             applied_position: None,
             last_error: None,

@@ -99,6 +99,7 @@ pub fn parse_channel(engine: Engine, cols: &Columns) -> Channel {
         upstream,
         state,
         lag,
+        peer_name: None,
         lag_source: if has_column(cols, "Seconds_Behind_Source") {
             "Seconds_Behind_Source"
         } else {

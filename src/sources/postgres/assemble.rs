@@ -15,8 +15,15 @@ pub(super) const RECEIVER_HIDDEN: &str =
     "pg_stat_wal_receiver: no permission (grant pg_monitor); link state inferred from the receiver process";
 
 /// What the standby says about its WAL receiver and replay, as one channel.
-pub(super) fn channel(receiver: Option<&Receiver>, replay: &Replay) -> Channel {
-    let lag = replay_lag(replay);
+/// `caught_up_ago` is how long since a poll last saw it caught up (see
+/// `replay_lag`); `peer_name` the name its upstream's walsender shows.
+pub(super) fn channel(
+    receiver: Option<&Receiver>,
+    replay: &Replay,
+    caught_up_ago: Option<Duration>,
+    peer_name: Option<String>,
+) -> Channel {
+    let (lag, lag_source) = replay_lag(replay, caught_up_ago);
     let backlog = match (replay.receive(), replay.replayed()) {
         (Some(received), Some(replayed)) => Some(received.saturating_sub(replayed)),
         _ => None,
@@ -45,7 +52,8 @@ pub(super) fn channel(receiver: Option<&Receiver>, replay: &Replay) -> Channel {
         upstream,
         state: link_state(receiver, replay.paused),
         lag,
-        lag_source: "replay timestamp",
+        lag_source,
+        peer_name,
         apply_backlog_bytes: backlog,
         applied_position: replay.replayed(),
         last_error: None,
@@ -75,19 +83,37 @@ pub(super) fn link_state(receiver: Option<&Receiver>, paused: bool) -> LinkState
     }
 }
 
-/// Lag by replay timestamp. Caught up is `Idle`: `now() − last replayed
-/// commit` then only says how long the primary has been idle.
-pub(super) fn replay_lag(replay: &Replay) -> Lag {
+/// How `replay_lag` measured, for the details pane.
+const BY_BOTH: &str = "standby: at most the replay timestamp's age or the time since last seen caught up";
+const BY_REPLAY_AGE: &str = "standby: replay timestamp's age (an upper bound: not yet seen caught up)";
+const BY_CAUGHT_UP: &str = "standby: time since last seen caught up (an upper bound)";
+
+/// The standby's own estimate of its lag, the fallback when its upstream
+/// cannot be asked (see `replication::judge`). Caught up (replayed all it
+/// received) is `Idle`, however old the last replayed commit. Behind, two
+/// upper bounds hold and the smaller is shown: the age of the last replayed
+/// commit (which after an idle primary is the idle time, not lag), and the
+/// time since a poll last saw it caught up (the oldest unreplayed WAL came
+/// after that).
+pub(super) fn replay_lag(replay: &Replay, caught_up_ago: Option<Duration>) -> (Lag, &'static str) {
     if let (Some(received), Some(replayed)) = (replay.receive(), replay.replayed())
         && replayed >= received
     {
-        return Lag::Idle;
+        return (Lag::Idle, BY_BOTH);
     }
-    match replay.last_replayed_age_s {
-        // Clamped: the timestamp is the primary's clock, which may run ahead.
-        Some(age) => Lag::Behind(Duration::from_secs_f64(age.max(0.0))),
-        None => Lag::Unknown("nothing replayed yet".into()),
+    // Clamped: the timestamp is the primary's clock, which may run ahead.
+    let age = replay.last_replayed_age_s.map(|a| Duration::from_secs_f64(a.max(0.0)));
+    match (age, caught_up_ago) {
+        (Some(age), Some(ago)) => (Lag::Behind(age.min(ago)), BY_BOTH),
+        (Some(age), None) => (Lag::Behind(age), BY_REPLAY_AGE),
+        (None, Some(ago)) => (Lag::Behind(ago), BY_CAUGHT_UP),
+        (None, None) => (Lag::Unknown("nothing replayed yet".into()), BY_REPLAY_AGE),
     }
+}
+
+/// Whether the standby has replayed everything it received.
+pub(super) fn caught_up(replay: &Replay) -> bool {
+    matches!((replay.receive(), replay.replayed()), (Some(received), Some(replayed)) if replayed >= received)
 }
 
 fn receiver_facts(receiver: Option<&Receiver>) -> Vec<(String, String)> {
@@ -240,23 +266,34 @@ mod tests {
     #[test]
     fn caught_up_standby_is_idle_whatever_the_replay_age() {
         let r = replay("0/5000000", "0/5000000", Some(3600.0));
-        assert_eq!(replay_lag(&r), Lag::Idle);
-        let c = channel(None, &r);
+        assert_eq!(replay_lag(&r, None).0, Lag::Idle);
+        let c = channel(None, &r, None, None);
         let age = c.facts.iter().find(|(k, _)| k == "last replayed transaction").map(|(_, v)| v.as_str());
         assert_eq!(age, Some("1h ago (age, not lag: the primary may be idle)"));
         assert_eq!(c.apply_backlog_bytes, Some(0));
     }
 
     #[test]
-    fn behind_standby_lags_by_replay_age() {
+    fn behind_standby_lags_by_the_smaller_upper_bound() {
         let r = replay("0/5000100", "0/5000000", Some(2.5));
-        assert_eq!(replay_lag(&r), Lag::Behind(Duration::from_millis(2500)));
-        assert_eq!(channel(None, &r).apply_backlog_bytes, Some(0x100));
+        assert_eq!(replay_lag(&r, None).0, Lag::Behind(Duration::from_millis(2500)));
+        assert_eq!(channel(None, &r, None, None).apply_backlog_bytes, Some(0x100));
+        // Idle 19 minutes, then one write not yet replayed: seen caught up a poll ago.
+        let after_idle = replay("0/5000100", "0/5000000", Some(1128.0));
+        let (lag, how) = replay_lag(&after_idle, Some(Duration::from_secs(1)));
+        assert_eq!((lag, how), (Lag::Behind(Duration::from_secs(1)), BY_BOTH));
         assert_eq!(
-            replay_lag(&replay("0/5000100", "0/5000000", None)),
+            replay_lag(&replay("0/5000100", "0/5000000", None), None).0,
             Lag::Unknown("nothing replayed yet".into())
         );
-        assert_eq!(replay_lag(&replay("0/5000100", "0/5000000", Some(-3.0))), Lag::Behind(Duration::ZERO));
+        let never_replayed =
+            replay_lag(&replay("0/5000100", "0/5000000", None), Some(Duration::from_secs(4)));
+        assert_eq!(never_replayed, (Lag::Behind(Duration::from_secs(4)), BY_CAUGHT_UP));
+        assert_eq!(
+            replay_lag(&replay("0/5000100", "0/5000000", Some(-3.0)), None).0,
+            Lag::Behind(Duration::ZERO)
+        );
+        assert!(caught_up(&replay("0/5", "0/5", None)) && !caught_up(&after_idle));
     }
 
     #[test]
@@ -282,9 +319,9 @@ mod tests {
             ..Receiver::default()
         };
         let replay = Replay::default();
-        assert_eq!(channel(Some(&r), &replay).upstream.as_deref(), Some("10.0.0.1:5433"));
+        assert_eq!(channel(Some(&r), &replay, None, None).upstream.as_deref(), Some("10.0.0.1:5433"));
         let old = Receiver { sender_host: None, sender_port: None, ..r };
-        assert_eq!(channel(Some(&old), &replay).upstream.as_deref(), Some("elsewhere:1"));
-        assert_eq!(channel(None, &replay).upstream, None);
+        assert_eq!(channel(Some(&old), &replay, None, None).upstream.as_deref(), Some("elsewhere:1"));
+        assert_eq!(channel(None, &replay, None, None).upstream, None);
     }
 }

@@ -41,6 +41,11 @@ pub(super) fn conninfo_upstream(conninfo: &str) -> Option<String> {
     (!host.is_empty()).then(|| upstream(&host, port))
 }
 
+/// The `application_name` a conninfo string connects with, if it names one.
+pub(super) fn conninfo_application_name(conninfo: &str) -> Option<String> {
+    conninfo_pairs(conninfo).into_iter().find(|(k, _)| k == "application_name").map(|(_, v)| v)
+}
+
 /// `host:port`, IPv6 in brackets.
 pub(super) fn upstream(host: &str, port: impl std::fmt::Display) -> String {
     if host.contains(':') { format!("[{host}]:{port}") } else { format!("{host}:{port}") }

@@ -7,8 +7,8 @@ use sqlx::PgConnection;
 use super::PgMember;
 use super::assemble::{self, RECEIVER_HIDDEN, SENDERS_HIDDEN};
 use super::errors::{Severity, is_permission_denied, severity};
-use super::parse::{seconds_text, timeline_from_walfile, version_label};
-use super::queries::{self, Basics, OLDEST_SUPPORTED};
+use super::parse::{conninfo_application_name, seconds_text, timeline_from_walfile, version_label};
+use super::queries::{self, Basics, OLDEST_SUPPORTED, Receiver};
 use crate::replication::model::{Channel, Lag, Role, Status, parse_lsn};
 
 pub(super) async fn status(member: &PgMember, conn: &mut PgConnection) -> Result<Status, String> {
@@ -22,11 +22,13 @@ pub(super) async fn status(member: &PgMember, conn: &mut PgConnection) -> Result
 
     let mut own = Own::default();
     if in_recovery {
-        own.standby(&mut poll, conn, v).await?;
+        own.standby(&mut poll, conn, &basics).await?;
     } else {
         own.primary(&mut poll, conn).await?;
     }
     let senders = poll.soft("pg_stat_replication", queries::senders(conn, v, in_recovery).await)?;
+    // Unreadable is not "none": a primary that may not list its standbys says so.
+    let downstreams_unknown = senders.is_none().then(|| poll.warnings.last().cloned()).flatten();
     let senders = senders.unwrap_or_default();
     if assemble::senders_hidden(&senders) {
         poll.warnings.push(SENDERS_HIDDEN.into());
@@ -40,6 +42,7 @@ pub(super) async fn status(member: &PgMember, conn: &mut PgConnection) -> Result
         position: own.position,
         channels: own.channel.into_iter().collect(),
         downstreams: senders.iter().map(assemble::downstream).collect(),
+        downstreams_unknown,
         slots: slots.unwrap_or_default().into_iter().map(assemble::slot).collect(),
         facts: member_facts(&basics, own.timeline, own.facts),
         warnings: poll.warnings,
@@ -92,7 +95,13 @@ impl Own {
         Ok(())
     }
 
-    async fn standby(&mut self, poll: &mut Poll<'_>, conn: &mut PgConnection, v: i32) -> Result<(), String> {
+    async fn standby(
+        &mut self,
+        poll: &mut Poll<'_>,
+        conn: &mut PgConnection,
+        basics: &Basics,
+    ) -> Result<(), String> {
+        let v = basics.version_num;
         let replay = poll.soft("replay position", queries::replay(conn, v).await)?;
         let receiver = poll.soft("pg_stat_wal_receiver", queries::receiver(conn, v).await)?.flatten();
         if assemble::receiver_hidden(receiver.as_ref()) {
@@ -105,7 +114,14 @@ impl Own {
                 .flatten()
                 .map(|tli| format!("{tli} (last checkpoint)")),
         };
-        let mut channel = assemble::channel(receiver.as_ref(), &replay.clone().unwrap_or_default());
+        let caught_up_ago = poll.member.caught_up_ago(replay.as_ref().is_some_and(assemble::caught_up));
+        let peer_name = walreceiver_name(receiver.as_ref(), &basics.cluster_name);
+        let mut channel = assemble::channel(
+            receiver.as_ref(),
+            &replay.clone().unwrap_or_default(),
+            caught_up_ago,
+            peer_name,
+        );
         match &replay {
             Some(replay) => self.position = replay.receive().or(replay.replayed()),
             None => channel.lag = Lag::Unknown("replay position unreadable".into()),
@@ -113,6 +129,16 @@ impl Own {
         self.channel = Some(channel);
         Ok(())
     }
+}
+
+/// The `application_name` the walsender on the upstream shows for this
+/// standby: its conninfo's, else `cluster_name`, else PostgreSQL's default.
+fn walreceiver_name(receiver: Option<&Receiver>, cluster_name: &str) -> Option<String> {
+    let from_conninfo = receiver.and_then(|r| r.conninfo.as_deref()).and_then(conninfo_application_name);
+    let name = from_conninfo.unwrap_or_else(|| {
+        if cluster_name.is_empty() { "walreceiver".to_owned() } else { cluster_name.to_owned() }
+    });
+    Some(name)
 }
 
 /// Member-wide facts in a stable order: identity first, then settings.

@@ -22,6 +22,8 @@ pub(super) struct Basics {
     pub version: String,
     pub in_recovery: bool,
     pub read_only_setting: bool,
+    /// `cluster_name`: what a WAL receiver calls itself when its conninfo names nothing.
+    pub cluster_name: String,
     /// Settings for the details pane, in display order.
     pub settings: Vec<(&'static str, String)>,
     pub uptime_s: Option<f64>,
@@ -38,6 +40,7 @@ const BASICS_SQL: &str = "SELECT current_setting('server_version_num')::int4 AS 
      current_setting('synchronous_standby_names') AS synchronous_standby_names, \
      current_setting('synchronous_commit') AS synchronous_commit, \
      current_setting('hot_standby') AS hot_standby, \
+     current_setting('cluster_name') AS cluster_name, \
      EXTRACT(EPOCH FROM now() - pg_postmaster_start_time())::float8 AS uptime_s";
 
 /// The settings shown as facts, by column name.
@@ -62,6 +65,7 @@ pub(super) async fn basics(conn: &mut PgConnection) -> Result<Basics, sqlx::Erro
         version: row.try_get("version")?,
         in_recovery: row.try_get("in_recovery")?,
         read_only_setting: on("transaction_read_only")? || on("default_transaction_read_only")?,
+        cluster_name: row.try_get("cluster_name")?,
         settings,
         uptime_s: row.try_get("uptime_s")?,
     })

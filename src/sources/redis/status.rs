@@ -92,6 +92,7 @@ pub fn build_status(replication: &Info, server: &Info, config: &ReplicaConfig) -
         position,
         channels,
         downstreams,
+        downstreams_unknown: None,
         slots: Vec::new(),
         facts,
         warnings: Vec::new(),
@@ -172,6 +173,7 @@ fn channel(replication: &Info, config: &ReplicaConfig) -> Channel {
         state,
         lag,
         lag_source: "master_last_io_seconds_ago",
+        peer_name: None,
         // Redis applies what it reads at once; slave_read_repl_offset minus
         // slave_repl_offset is at most one read buffer, kept in the facts.
         apply_backlog_bytes: None,
