@@ -349,7 +349,35 @@ fn three_topologies_lag_stopped_threads_and_a_frozen_member() {
             .is_some_and(|r| !r.contains("stale") && r.contains("streaming") && fresh_age(&r).is_some())
     });
 
-    // 5. Quit; no password in anything opsdeck wrote.
+    // 5. Split brain: the Redis replica made a master beside its master, the
+    //    MariaDB replica opened to writes beside its primary. Critical in the
+    //    headers, in the queue and on the wall; gone once fenced again.
+    redis.replica.cli(&["REPLICAOF", "NO", "ONE"]);
+    maria.replica.sql("SET GLOBAL read_only = OFF");
+    let split = |t: &str, cluster: &str| t.lines().any(|l| l.contains(cluster) && l.contains("SPLIT BRAIN"));
+    let screen = s.wait_for("both headers saying split brain", |t| {
+        split(t, "▾ redis-main") && split(t, "▾ maria-main") && !split(t, "▾ pg-main")
+    });
+    let header = screen.lines().find(|l| l.contains("▾ maria-main")).unwrap_or_default();
+    assert!(header.contains(&format!("2 take writes ({my_p}, {my_r})")), "{header}");
+    tab(&mut s, "2", "╭ Alerts ");
+    s.wait_for_within("ReplicationSplitBrain for both clusters", ALERT_DEADLINE, |t| {
+        ["redis-main", "maria-main"].iter().all(|c| {
+            t.lines().any(|l| l.contains("critical") && l.contains(&format!("Split brain in {c}: 2 members")))
+        })
+    });
+    let mut wall = sandbox.spawn_sized(&[common::BIN, "--config", &cfg, "--wall"], &env, 40, 160);
+    wall.wait_for("the wall's replication tile saying split brain", |t| t.contains("SPLIT BRAIN"));
+    wall.send("q");
+    assert_eq!(wall.wait_exit(), 0);
+    maria.replica.sql("SET GLOBAL read_only = ON");
+    redis.replica.cli(&["REPLICAOF", "127.0.0.1", &redis.primary.port.to_string()]);
+    tab(&mut s, "3", "╭ Replication ");
+    s.wait_for("split brain gone once both are fenced", |t| {
+        !t.contains("SPLIT BRAIN") && member_row(t, &rd_r).is_some_and(|r| r.contains(" replica "))
+    });
+
+    // 6. Quit; no password in anything opsdeck wrote.
     s.send("q");
     assert_eq!(s.wait_exit(), 0);
     let raw = s.raw();

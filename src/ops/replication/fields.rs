@@ -323,6 +323,39 @@ mod tests {
     }
 
     #[test]
+    fn promote_guards_count_other_primaries_and_name_the_writable_ones() {
+        let n = |v: f64| Some(FieldValue::Number(v));
+        // The SOP: the old primary fenced, so nothing else takes writes.
+        let fenced = [(addr(1), primary(Some(true))), (addr(2), replica(vec![Lag::Idle]))];
+        let f = member_fields(&cluster(60), &addr(2), &fenced);
+        assert_eq!(
+            (get(&f, "primaries_elsewhere").cloned(), get(&f, "writable_elsewhere").cloned()),
+            (n(1.0), t("none"))
+        );
+        // A MySQL replica with read_only=OFF takes writes too.
+        let open_replica = [
+            (addr(1), primary(Some(true))),
+            (addr(2), replica(vec![Lag::Idle])),
+            (addr(3), Ok(status(Role::Replica, Some(false), vec![Lag::Idle]))),
+        ];
+        let f = member_fields(&cluster(60), &addr(2), &open_replica);
+        assert_eq!(get(&f, "writable_elsewhere").cloned(), t("127.0.0.1:3303"));
+        // Two others already primary: a promote happened elsewhere.
+        let two = [(addr(1), primary(Some(true))), (addr(3), primary(Some(true)))];
+        let f = member_fields(&cluster(60), &addr(2), &two);
+        assert_eq!(get(&f, "primaries_elsewhere").cloned(), n(2.0));
+        let def = crate::ops::replication::ReplOp::Promote.action_def();
+        let checks: Vec<_> = def.preconditions.iter().map(|c| c.check(&f)).collect();
+        let failed: Vec<&str> = checks.iter().filter(|c| !c.passed).map(|c| c.expr.as_str()).collect();
+        assert!(failed.contains(&"primaries_elsewhere <= 1"), "{failed:?}");
+        assert!(!def.may_override(&checks), "no reason makes a third primary right");
+        // Only the writable-elsewhere check may be overridden.
+        let f = member_fields(&cluster(60), &addr(2), &open_replica);
+        let checks: Vec<_> = def.preconditions.iter().map(|c| c.check(&f)).collect();
+        assert!(def.may_override(&checks));
+    }
+
+    #[test]
     fn the_lag_maximum_is_the_targets_clusters() {
         let statuses = [(addr(2), replica(vec![Lag::Behind(Duration::from_millis(1500))]))];
         let f = member_fields(&cluster(1), &addr(2), &statuses);
