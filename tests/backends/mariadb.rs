@@ -123,7 +123,7 @@ fn install_template() -> TempDir {
         .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
         .stdin(Stdio::null())
         .output()
-        .unwrap_or_else(|e| panic!("cannot run mariadb-install-db ({e}): is mariadb-server installed?"));
+        .unwrap_or_else(|e| super::not_installed("mariadb-install-db", e));
     assert!(
         out.status.success(),
         "mariadb-install-db failed: {}{}",
@@ -186,7 +186,7 @@ impl MariaServer {
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .unwrap_or_else(|e| panic!("cannot start mariadbd ({e}): is mariadb-server installed?"));
+                .unwrap_or_else(|e| super::not_installed("mariadbd", e));
             let mut server = MariaServer { port, server_id, child, dir };
             if server.wait_ready().await {
                 return server;

@@ -3,7 +3,8 @@
 //! a fixed sleep), and is killed and reaped when dropped.
 //!
 //! Use from a test crate with `mod backends;`. Servers come from Debian's
-//! packages (`.ci/run` installs them); see shared/BACKENDS.md for the flags.
+//! packages, which `scripts/test` installs; CONTRIBUTING.md says how each is
+//! started and why. A missing one fails its test with that message (never a skip).
 
 #![allow(dead_code)]
 
@@ -22,6 +23,32 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
+
+/// The Debian package that ships `program`, for the message when it is missing.
+fn package_of(program: &str) -> &'static str {
+    match program {
+        "prometheus" => "prometheus",
+        "prometheus-alertmanager" => "prometheus-alertmanager",
+        "prometheus-node-exporter" => "prometheus-node-exporter",
+        "mariadbd" | "mariadb-install-db" | "mariadb" => "mariadb-server",
+        "redis-server" | "redis-cli" => "redis-server",
+        "restic" => "restic",
+        "pgbackrest" => "pgbackrest",
+        "runuser" => "util-linux",
+        "openssl" => "openssl",
+        _ => "postgresql",
+    }
+}
+
+/// A backend the test needs cannot start: fail, naming the package and the
+/// command that installs it.
+pub fn not_installed(program: &str, err: impl std::fmt::Display) -> ! {
+    panic!(
+        "cannot run {program} ({err}): this test starts a real server from Debian's `{}` package. \
+         Run `scripts/test` as root (it installs every backend), or see CONTRIBUTING.md#backends",
+        package_of(program)
+    )
+}
 
 /// How long a server may take to become ready.
 pub const READY_DEADLINE: Duration = Duration::from_secs(20);
@@ -84,9 +111,7 @@ impl Server {
                 .stdout(log.try_clone().expect("log clone"))
                 .stderr(log)
                 .spawn()
-                .unwrap_or_else(|e| {
-                    panic!("cannot start {program} ({e}): is it installed? .ci/run installs it")
-                });
+                .unwrap_or_else(|e| not_installed(program, e));
             let mut server = Server { name, url: format!("http://127.0.0.1:{port}"), port, child, dir };
             if server.wait_ready().await {
                 return server;
@@ -290,6 +315,6 @@ fn openssl(args: &str, dir: &Path) {
         .current_dir(dir)
         .stdin(Stdio::null())
         .output()
-        .expect("run openssl");
+        .unwrap_or_else(|e| not_installed("openssl", e));
     assert!(out.status.success(), "openssl {args}: {}", String::from_utf8_lossy(&out.stderr));
 }

@@ -33,11 +33,7 @@ impl NodeExporter {
                 .stdout(log.try_clone().expect("log clone"))
                 .stderr(log)
                 .spawn()
-                .unwrap_or_else(|e| {
-                    panic!(
-                        "cannot start prometheus-node-exporter ({e}): is it installed? .ci/run installs it"
-                    )
-                });
+                .unwrap_or_else(|e| super::not_installed("prometheus-node-exporter", e));
             let mut server =
                 Server { name: "node_exporter", url: format!("http://127.0.0.1:{port}"), port, child, dir };
             if wait_ready(&mut server).await {

@@ -4,7 +4,7 @@
 //! WAL into the stanza; `start` creates the stanza and takes a full backup.
 //! Every pgbackrest command runs as `postgres` (as root it would leave
 //! root-owned info files that break archive-push). Drop stops the server
-//! (`-m immediate`) and removes the dir. See shared/BACKENDS.md.
+//! (`-m immediate`) and removes the dir. See CONTRIBUTING.md.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -95,7 +95,7 @@ impl PgBackRest {
             .env("PGBACKREST_REPO1_CIPHER_PASS", passphrase)
             .stdin(Stdio::null())
             .output()
-            .expect("run pgbackrest");
+            .unwrap_or_else(|e| super::not_installed("runuser", e));
         assert_ok("pgbackrest stanza-create (encrypted)", &out);
         config
     }
@@ -194,7 +194,7 @@ impl PgBackRest {
             .args(args)
             .stdin(Stdio::null())
             .output()
-            .expect("run pgbackrest");
+            .unwrap_or_else(|e| super::not_installed("runuser", e));
         assert_ok(&format!("pgbackrest {}", args.join(" ")), &out);
     }
 }

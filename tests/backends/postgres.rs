@@ -1,7 +1,7 @@
 //! A real PostgreSQL primary with one streaming standby, on loopback, in a
 //! short temp dir owned by the `postgres` OS user (initdb and postgres refuse
 //! to run as root). Both servers are stopped (`-m immediate`) and the dir
-//! removed on drop. See shared/BACKENDS.md for why each step is as it is.
+//! removed on drop. See CONTRIBUTING.md for why each step is as it is.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -267,7 +267,7 @@ pub fn psql(port: u16, sql: &str) -> Result<String, String> {
 /// The bin dir of the newest PostgreSQL installed under /usr/lib/postgresql.
 pub fn newest_bin_dir() -> PathBuf {
     let versions = std::fs::read_dir("/usr/lib/postgresql")
-        .expect("PostgreSQL server packages under /usr/lib/postgresql (see shared/BACKENDS.md)");
+        .unwrap_or_else(|e| super::not_installed("/usr/lib/postgresql/*/bin/initdb", e));
     let newest = versions
         .filter_map(|e| {
             let name = e.ok()?.file_name().into_string().ok()?;
@@ -276,7 +276,7 @@ pub fn newest_bin_dir() -> PathBuf {
         })
         .filter(|(_, name)| Path::new("/usr/lib/postgresql").join(name).join("bin/initdb").exists())
         .max()
-        .expect("a PostgreSQL version with initdb");
+        .unwrap_or_else(|| super::not_installed("/usr/lib/postgresql/*/bin/initdb", "no version has it"));
     Path::new("/usr/lib/postgresql").join(newest.1).join("bin")
 }
 
@@ -289,7 +289,9 @@ pub fn postmaster_pid(data: &Path) -> Option<i32> {
 pub fn chown_to_postgres(path: &Path) {
     let id = |flag: &str| -> u32 {
         let out = Command::new("id").args([flag, "postgres"]).output().expect("run id");
-        assert!(out.status.success(), "no postgres OS user (install the postgresql package)");
+        if !out.status.success() {
+            super::not_installed("initdb", "no `postgres` OS user: the postgresql package creates it");
+        }
         String::from_utf8_lossy(&out.stdout).trim().parse().expect("numeric id")
     };
     std::os::unix::fs::chown(path, Some(id("-u")), Some(id("-g"))).expect("chown temp dir to postgres");
@@ -302,7 +304,7 @@ pub fn run_as_postgres(program: &Path, args: &[&str]) -> Output {
         .args(args)
         .stdin(Stdio::null())
         .output()
-        .expect("run runuser")
+        .unwrap_or_else(|e| super::not_installed("runuser", e))
 }
 
 fn as_postgres(program: &Path, args: &[&str]) {

@@ -107,9 +107,7 @@ impl RedisServer {
                 .stdout(log.try_clone().expect("log clone"))
                 .stderr(log)
                 .spawn()
-                .unwrap_or_else(|e| {
-                    panic!("cannot start redis-server ({e}): is it installed? .ci/run installs it")
-                });
+                .unwrap_or_else(|e| super::not_installed("redis-server", e));
             let mut server = RedisServer { port, child, dir };
             if server.wait_ready().await {
                 return server;
@@ -218,7 +216,7 @@ pub fn cli(port: u16, args: &[&str]) -> String {
         .env("REDISCLI_AUTH", PASSWORD)
         .stdin(Stdio::null())
         .output()
-        .expect("run redis-cli: is it installed?");
+        .unwrap_or_else(|e| super::not_installed("redis-cli", e));
     String::from_utf8_lossy(&out.stdout).trim().to_owned()
 }
 

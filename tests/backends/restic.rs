@@ -1,7 +1,7 @@
 //! A real restic repository in a short temp dir (repository, cache, password
 //! file and data all inside it), removed on drop. restic runs here with the
 //! repository and password in its environment, as opsdeck runs it. See
-//! shared/BACKENDS.md: `init` takes ≈ 2.3 s, every later command ≈ 0.65 s
+//! CONTRIBUTING.md: `init` takes ≈ 2.3 s, every later command ≈ 0.65 s
 //! (key derivation), so tests share one repository.
 
 use std::path::{Path, PathBuf};
@@ -111,10 +111,7 @@ impl ResticRepo {
 
     /// Run restic and insist it succeeds.
     fn ok(&self, args: &[&str]) -> Output {
-        let out = self
-            .command(args)
-            .output()
-            .unwrap_or_else(|e| panic!("cannot run restic ({e}): is it installed? .ci/run installs it"));
+        let out = self.command(args).output().unwrap_or_else(|e| super::not_installed("restic", e));
         assert!(out.status.success(), "restic {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
         out
     }
