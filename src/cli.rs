@@ -6,10 +6,28 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+/// What `--help` ends with, and the man page's EXAMPLES: a `$ ` line is a
+/// command, the line under it says what it does.
+pub const EXAMPLES: &str = "Examples:
+  $ opsdeck
+      This node, live, no config needed.
+  $ opsdeck --config /etc/opsdeck/prod.toml --read-only
+      Every configured tab; no mutating action can run.
+  $ opsdeck --log /var/log/nginx/error.log --log '/var/log/app/*.log'
+      Follow these logs on the Logs tab.
+  $ opsdeck --wall
+      The war-room screen: large type, read-only, cycling the tabs.
+  $ opsdeck check --markdown
+      The daily inspection as a report; exit 0 OK, 1 warning, 2 critical, 3 unknown.
+  $ opsdeck audit --since 24h
+      Who ran what in the last day, newest first.
+  $ opsdeck config init && opsdeck config check
+      Write the commented example config, then validate it.";
+
 /// A terminal operations cockpit: this node's metrics, alerts, replication,
 /// backups and logs, live, with guarded maintenance actions.
 #[derive(Debug, Parser)]
-#[command(name = "opsdeck", version, about, long_about = None)]
+#[command(name = "opsdeck", version, about, long_about = None, after_help = EXAMPLES)]
 pub struct Cli {
     /// Config file [default: $OPSDECK_CONFIG, else ~/.config/opsdeck/config.toml]
     #[arg(long, global = true, value_name = "PATH")]

@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod logging;
 pub mod logs;
+pub mod man;
 pub mod model;
 pub mod ops;
 pub mod replication;

@@ -34,7 +34,7 @@ fn main() -> ExitCode {
             clap_complete::generate(*shell, &mut Cli::command(), "opsdeck", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
-        Some(Command::Man) => match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
+        Some(Command::Man) => match opsdeck::man::render(&mut std::io::stdout()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&format!("cannot write the man page: {e}")),
         },
