@@ -129,3 +129,44 @@ fn silence_expire_ack_and_a_server_going_away() {
     assert!(String::from_utf8_lossy(&md.stdout).contains("| DiskFull | critical | firing → silenced |"));
     drop(am1);
 }
+
+/// The only Alertmanager stops: the tab must not call that an all-clear.
+/// Before it stops, "Nothing is wrong" is true and shown; after, the badge
+/// and the body say the alerts are unknown, naming it and how long it has
+/// been down, and that age grows.
+#[test]
+fn no_all_clear_while_the_only_alertmanager_is_down() {
+    let rt = runtime();
+    let am = rt.block_on(Alertmanager::start());
+    let sandbox = Sandbox::new();
+    let config = format!(
+        "[[alertmanager]]\nname = \"am\"\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n\n\
+         [[rules]]\nname = \"HighCpu\"\nmetric = \"cpu\"\nthreshold = 80\nenabled = false\n\n\
+         [[rules]]\nname = \"HighMemory\"\nmetric = \"memory_percent\"\nthreshold = 85\nenabled = false\n\n\
+         [[rules]]\nname = \"DiskFull\"\nmetric = \"disk_percent\"\nthreshold = 90\nseverity = \"critical\"\nenabled = false\n",
+        am.url()
+    );
+    let cfg = sandbox.write("blind.toml", &config);
+    let cfg = cfg.to_str().expect("utf-8 path").to_owned();
+    let mut s = sandbox.spawn_sized(&[common::BIN, "--config", &cfg], &[], 30, 120);
+    s.send("2");
+    let fine = s.wait_for("the all-clear while am answers", |t| {
+        t.contains("am ✓") && t.contains("Nothing is wrong right now")
+    });
+    assert!(fine.contains("2 Alerts ✓"), "{fine}");
+
+    drop(am);
+    let blind = s.wait_for("the alerts reported unknown", |t| t.contains("Alerts unknown: am down"));
+    assert!(!blind.contains("Nothing is wrong"), "an all-clear while blind:\n{blind}");
+    assert!(blind.contains("2 Alerts ?") && !blind.contains("2 Alerts ✓"), "{blind}");
+    assert!(blind.contains("connection refused"), "the reason is named:\n{blind}");
+    // The age grows while it stays down: "down 3s", not a frozen screen.
+    s.wait_for("the outage's age to grow", |t| {
+        t.lines().any(|l| {
+            l.split("am down ").nth(1).and_then(|r| r.split('s').next()).and_then(|n| n.parse::<u32>().ok())
+                >= Some(3)
+        })
+    });
+    s.send("q");
+    assert_eq!(s.wait_exit(), 0);
+}

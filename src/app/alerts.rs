@@ -10,9 +10,10 @@ use crate::alerts::history::Event;
 use crate::alerts::matcher::Filter;
 use crate::alerts::queue::{Ack, Queue, Row, Transition, View};
 use crate::alerts::rules::{RuleEngine, Sample, node_samples};
+use crate::app::AppState;
 use crate::config::Config;
 use crate::model::metrics::NodeSample;
-use crate::sources::{AlertBatch, Silence};
+use crate::sources::{AlertBatch, HealthStatus, Silence};
 
 /// Name of the local rule engine as a source.
 pub const LOCAL: &str = "local";
@@ -265,5 +266,68 @@ impl AlertsPane {
             .collect();
         out.sort_by(|a, b| a.1.ends_at.cmp(&b.1.ends_at).then(a.1.id.cmp(&b.1.id)));
         out
+    }
+}
+
+/// Why an alert source's alerts are not known now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Blind {
+    /// It has not answered since opsdeck started.
+    Waiting,
+    /// Its last poll worked, but long ago: a poll is hung or very slow.
+    Stale {
+        /// Age of its last good data.
+        age: Duration,
+    },
+    /// Its polls fail.
+    Failing {
+        /// Since the first failure in a row.
+        down_for: Duration,
+        /// Age of its last good data (still on screen), if it ever answered.
+        last_ok_age: Option<Duration>,
+        /// The last failure.
+        error: String,
+    },
+}
+
+/// A configured Alertmanager or Prometheus whose alerts are not known now:
+/// while any is, the Alerts tab never shows an all-clear.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnknownSource {
+    /// The configured name.
+    pub name: String,
+    /// Why.
+    pub blind: Blind,
+}
+
+impl AppState {
+    /// The configured alert sources that are failing, stale, or not heard
+    /// from yet, in config order (Alertmanagers, then Prometheus servers).
+    pub fn unknown_alert_sources(&self) -> Vec<UnknownSource> {
+        self.remote_alert_sources()
+            .filter_map(|name| {
+                let blind = match self.health.iter().find(|(n, _)| *n == name).map(|(_, h)| h) {
+                    // Configured but never started or heard from: nothing is known.
+                    None => Blind::Waiting,
+                    Some(h) => match h.status(self.now) {
+                        HealthStatus::Ok => return None,
+                        HealthStatus::Pending => Blind::Waiting,
+                        HealthStatus::Stale { age } => Blind::Stale { age },
+                        HealthStatus::Failing { last_ok_age, error } => Blind::Failing {
+                            down_for: h.failing_for(self.now).unwrap_or_default(),
+                            last_ok_age,
+                            error: error.to_owned(),
+                        },
+                    },
+                };
+                Some(UnknownSource { name: name.to_owned(), blind })
+            })
+            .collect()
+    }
+
+    /// The names of the configured Alertmanagers and Prometheus servers.
+    pub fn remote_alert_sources(&self) -> impl Iterator<Item = &str> {
+        let am = self.config.alertmanager.iter().map(|s| s.name.as_str());
+        am.chain(self.config.prometheus.iter().map(|s| s.name.as_str()))
     }
 }
