@@ -6,7 +6,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::alerts::history::Event;
+use crate::alerts::history::{Event, History};
 use crate::alerts::matcher::Filter;
 use crate::alerts::queue::{Ack, Queue, Row, Transition, View};
 use crate::alerts::rules::{RuleEngine, Sample, node_samples};
@@ -18,8 +18,10 @@ use crate::sources::{AlertBatch, HealthStatus, Silence};
 /// Name of the local rule engine as a source.
 pub const LOCAL: &str = "local";
 
-/// History kept for the loop while the store is not open yet.
-const PENDING_HISTORY_MAX: usize = 10_000;
+/// State changes held for the store at most: while it is not open yet, or
+/// when one poll brings more (a first poll of 100,000 alerts). The rest are
+/// dropped, counted, and the count is stored as a gap in the history.
+pub const PENDING_HISTORY_MAX: usize = 10_000;
 
 /// What the selection follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +62,12 @@ pub struct AlertsPane {
     pub ring: bool,
     /// Transitions not yet written to the store.
     pub history_outbox: Vec<Transition>,
+    /// At most this many transitions wait in `history_outbox`.
+    history_cap: usize,
+    /// Transitions dropped since the last `take_history` (the next gap to store).
+    history_gap: u64,
+    /// Transitions dropped in this session: the history has holes when above zero.
+    pub history_dropped: u64,
     /// Acks whose alerts resolved or changed, to clear in the store.
     pub acks_to_clear: Vec<String>,
     timeline_requested: Option<String>,
@@ -70,6 +78,11 @@ pub struct AlertsPane {
 impl AlertsPane {
     /// An empty pane for this config.
     pub fn new(config: &Config) -> AlertsPane {
+        AlertsPane::with_history_cap(config, PENDING_HISTORY_MAX)
+    }
+
+    /// An empty pane holding at most `history_cap` transitions for the store.
+    pub fn with_history_cap(config: &Config, history_cap: usize) -> AlertsPane {
         let queue = Queue::from_config(&config.alerts);
         let filter = Filter::parse("").unwrap_or_default();
         AlertsPane {
@@ -90,6 +103,9 @@ impl AlertsPane {
             flash_until: None,
             ring: false,
             history_outbox: Vec::new(),
+            history_cap,
+            history_gap: 0,
+            history_dropped: 0,
             acks_to_clear: Vec::new(),
             timeline_requested: None,
             reload_acks: false,
@@ -134,9 +150,12 @@ impl AlertsPane {
             self.ring |= bell;
         }
         self.history_outbox.extend(transitions);
-        if self.history_outbox.len() > PENDING_HISTORY_MAX {
-            let excess = self.history_outbox.len() - PENDING_HISTORY_MAX;
+        if self.history_outbox.len() > self.history_cap {
+            // The oldest go: a cap is a cap, but the loss is counted, stored and shown.
+            let excess = self.history_outbox.len() - self.history_cap;
             self.history_outbox.drain(..excess);
+            self.history_gap += excess as u64;
+            self.history_dropped += excess as u64;
         }
         for fp in self.queue.stale_acks() {
             if !self.acks_to_clear.contains(&fp) {
@@ -230,16 +249,16 @@ impl AlertsPane {
         }
     }
 
-    /// The history to write.
-    pub fn take_history(&mut self) -> Vec<Transition> {
-        let out = std::mem::take(&mut self.history_outbox);
-        if out
+    /// The history to write: the transitions held, and how many were dropped before them.
+    pub fn take_history(&mut self) -> History {
+        let transitions = std::mem::take(&mut self.history_outbox);
+        if transitions
             .iter()
             .any(|t| matches!(&self.selected, Some(Selected::Alert(fp)) if fp == &t.alert.fingerprint))
         {
             self.timeline_requested = None; // its timeline grew: read it again
         }
-        out
+        History { transitions, dropped: std::mem::take(&mut self.history_gap), cap: self.history_cap }
     }
 
     /// The fingerprint whose timeline the details pane needs read, once per selection.

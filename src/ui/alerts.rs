@@ -60,6 +60,10 @@ fn title(state: &AppState, unknown: &[UnknownSource]) -> Line<'static> {
     }
     let quiet = if state.alerts.show_quiet { "shown" } else { "hidden" };
     spans.push(Span::styled(format!("· {} quiet ({quiet}) ", c.quiet), theme.muted));
+    if state.alerts.history_dropped > 0 {
+        let n = state.alerts.history_dropped;
+        spans.push(Span::styled(format!("· history: {n} changes not recorded "), theme.warning));
+    }
     if !unknown.is_empty() {
         let names: Vec<String> = unknown.iter().map(|u| format::inert(&u.name)).collect();
         spans.push(Span::styled(format!("· ? unknown: {} ", names.join(", ")), theme.critical));
@@ -273,7 +277,16 @@ fn render_details(frame: &mut Frame, area: Rect, state: &AppState, a: &Alert) {
     let (whose, events) = &state.alerts.timeline;
     if whose == &a.fingerprint && !events.is_empty() {
         lines.push(Line::styled(" timeline", theme.header));
+        if state.alerts.history_dropped > 0 {
+            let n = state.alerts.history_dropped;
+            let text = format!(" may be incomplete: {n} state changes were not recorded in this session");
+            lines.push(Line::styled(text, theme.warning));
+        }
         for e in events {
+            if e.to == crate::alerts::history::OLDER_NOT_SHOWN {
+                lines.push(Line::styled(format!(" … {}", e.summary.as_deref().unwrap_or("")), theme.muted));
+                continue;
+            }
             let when = e.at.get(11..19).unwrap_or(&e.at).to_owned();
             let change =
                 e.from.as_deref().map_or_else(|| format!("→ {}", e.to), |f| format!("{f} → {}", e.to));
