@@ -149,3 +149,13 @@ fn with_one_of_two_down_what_is_known_is_shown_and_the_other_named() {
     assert!(screen.contains("Nothing firing from am1 and the local rules."), "{screen}");
     assert!(!screen.contains("Nothing is wrong"), "{screen}");
 }
+
+#[test]
+fn the_wall_gives_no_green_zero_while_blind() {
+    let mut state = state(&am("am"));
+    state.wall_mode = Some(opsdeck::app::WallMode::new(Duration::from_secs(20), state.now));
+    poll(&mut state, "am", 30, Err(REFUSED));
+    let screen = render(&state, 160, 48);
+    assert!(screen.contains("firing critical alerts · unknown: am"), "{screen}");
+    assert!(screen.contains("firing warnings · unknown: am"), "{screen}");
+}

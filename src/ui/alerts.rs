@@ -47,7 +47,6 @@ fn title(state: &AppState, unknown: &[UnknownSource]) -> Line<'static> {
     let theme = &state.theme;
     let c = state.alerts.queue.counts();
     let mut spans = vec![Span::styled(" Alerts ", theme.title)];
-
     for (n, label, style) in [
         (c.critical, "critical", theme.critical),
         (c.warning, "warning", theme.warning),
@@ -146,13 +145,16 @@ fn render_list(frame: &mut Frame, area: Rect, state: &AppState) {
 }
 
 /// What is not known about one source, and since when: "am down 40s: why;
-/// its last alerts are 2m old".
+/// its alerts shown are 2m old".
 pub fn describe(u: &UnknownSource) -> String {
     let name = format::inert(&u.name);
     match &u.blind {
         Blind::Waiting => format!("{name} has not answered yet"),
         Blind::Stale { age } => {
-            format!("{name} silent for {} (a poll is hung); its alerts shown are that old", format::age(*age))
+            format!(
+                "{name} silent for {} (no poll has finished since); its alerts shown are that old",
+                format::age(*age)
+            )
         }
         Blind::Failing { down_for, last_ok_age, error } => {
             let error = format::inert(error);

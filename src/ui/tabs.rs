@@ -61,14 +61,17 @@ pub fn alerts_badge(state: &AppState) -> (String, Style) {
     let c = state.alerts.queue.counts();
     let flashing = state.alerts.flash_until.is_some_and(|t| state.now < t);
     let flash = |s: Style| if flashing { s.add_modifier(ratatui::style::Modifier::REVERSED) } else { s };
-    let blind = !state.unknown_alert_sources().is_empty();
+    let unknown_sources = state.unknown_alert_sources();
+    let blind = !unknown_sources.is_empty();
     let unknown = if blind { "?" } else { "" };
+    // Not heard from yet (the first second of a run) is not yet alarming; failing is.
+    let waiting = unknown_sources.iter().all(|u| u.blind == crate::app::Blind::Waiting);
     if c.critical > 0 {
         (format!("✗{}{unknown}", c.critical), flash(state.theme.critical))
     } else if c.warning > 0 {
         (format!("⚠{}{unknown}", c.warning), state.theme.warning)
     } else if blind {
-        ("?".to_owned(), state.theme.critical)
+        ("?".to_owned(), if waiting { state.theme.muted } else { state.theme.critical })
     } else {
         ("✓".to_owned(), state.theme.ok)
     }
