@@ -129,3 +129,93 @@ fn silence_expire_ack_and_a_server_going_away() {
     assert!(String::from_utf8_lossy(&md.stdout).contains("| DiskFull | critical | firing → silenced |"));
     drop(am1);
 }
+
+/// The only Alertmanager stops: the tab must not call that an all-clear.
+/// Before it stops, "Nothing is wrong" is true and shown; after, the badge
+/// and the body say the alerts are unknown, naming it and how long it has
+/// been down, and that age grows.
+#[test]
+fn no_all_clear_while_the_only_alertmanager_is_down() {
+    let rt = runtime();
+    let am = rt.block_on(Alertmanager::start());
+    let sandbox = Sandbox::new();
+    let config = format!(
+        "[[alertmanager]]\nname = \"am\"\nurl = \"{}\"\ninterval = \"1s\"\ntimeout = \"1s\"\n\n\
+         [[rules]]\nname = \"HighCpu\"\nmetric = \"cpu\"\nthreshold = 80\nenabled = false\n\n\
+         [[rules]]\nname = \"HighMemory\"\nmetric = \"memory_percent\"\nthreshold = 85\nenabled = false\n\n\
+         [[rules]]\nname = \"DiskFull\"\nmetric = \"disk_percent\"\nthreshold = 90\nseverity = \"critical\"\nenabled = false\n",
+        am.url()
+    );
+    let cfg = sandbox.write("blind.toml", &config);
+    let cfg = cfg.to_str().expect("utf-8 path").to_owned();
+    let mut s = sandbox.spawn_sized(&[common::BIN, "--config", &cfg], &[], 30, 120);
+    s.send("2");
+    let fine = s.wait_for("the all-clear while am answers", |t| {
+        t.contains("am ✓") && t.contains("Nothing is wrong right now")
+    });
+    assert!(fine.contains("2 Alerts ✓"), "{fine}");
+
+    drop(am);
+    let blind = s.wait_for("the alerts reported unknown", |t| t.contains("Alerts unknown: am down"));
+    assert!(!blind.contains("Nothing is wrong"), "an all-clear while blind:\n{blind}");
+    assert!(blind.contains("2 Alerts ?") && !blind.contains("2 Alerts ✓"), "{blind}");
+    assert!(blind.contains("connection refused"), "the reason is named:\n{blind}");
+    // The age grows while it stays down: "down 3s", not a frozen screen.
+    s.wait_for("the outage's age to grow", |t| {
+        t.lines().any(|l| {
+            l.split("am down ").nth(1).and_then(|r| r.split('s').next()).and_then(|n| n.parse::<u32>().ok())
+                >= Some(3)
+        })
+    });
+    s.send("q");
+    assert_eq!(s.wait_exit(), 0);
+}
+
+/// More alerts in Alertmanager than the history holds at once (10,000): the
+/// tab counts what was not recorded, and `opsdeck alerts` shows the gap
+/// where it happened instead of a silently shorter history.
+#[test]
+fn a_history_over_its_cap_says_so_on_the_tab_and_in_the_export() {
+    const ALERTS: usize = 10_100;
+    let rt = runtime();
+    let am = rt.block_on(Alertmanager::start());
+    let alerts: Vec<_> = (0..ALERTS)
+        .map(|i| json!({"labels": {"alertname": "Flood", "instance": format!("n{i:05}:9100"), "severity": "warning"}}))
+        .collect();
+    rt.block_on(am.post_alerts(&json!(alerts)));
+    let sandbox = Sandbox::new();
+    let config = format!(
+        "[[alertmanager]]\nname = \"am\"\nurl = \"{}\"\ninterval = \"1s\"\n\n\
+         [[rules]]\nname = \"HighCpu\"\nmetric = \"cpu\"\nthreshold = 80\nenabled = false\n\n\
+         [[rules]]\nname = \"HighMemory\"\nmetric = \"memory_percent\"\nthreshold = 85\nenabled = false\n\n\
+         [[rules]]\nname = \"DiskFull\"\nmetric = \"disk_percent\"\nthreshold = 90\nseverity = \"critical\"\nenabled = false\n",
+        am.url()
+    );
+    let cfg = sandbox.write("flood.toml", &config);
+    let cfg = cfg.to_str().expect("utf-8 path").to_owned();
+    let mut s = sandbox.spawn_sized(&[common::BIN, "--config", &cfg], &[], 30, 160);
+    s.send("2");
+    let screen = s.wait_for("the flood and the count of what was not recorded", |t| {
+        t.contains("10100 warning") && t.contains("history: 100 changes not recorded")
+    });
+    assert!(screen.contains("store ✓"), "{screen}");
+    // The store writes on its own task: read the export (beside the running cockpit) until it has landed.
+    let export = || {
+        let out = sandbox.command(["alerts", "--since", "1h", "--json"]).output().expect("opsdeck alerts");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect::<Vec<serde_json::Value>>()
+    };
+    s.wait_for_cond("the history written", || export().len() > 10_000);
+    s.send("q");
+    assert_eq!(s.wait_exit(), 0);
+
+    let events = export();
+    let gaps: Vec<&serde_json::Value> = events.iter().filter(|e| e["to"] == "not_recorded").collect();
+    assert_eq!(events.len() - gaps.len(), 10_000, "the cap held");
+    assert_eq!(gaps.len(), 1, "{gaps:?}");
+    assert_eq!(gaps[0]["labels"]["dropped"], "100");
+    let md = sandbox.command(["alerts", "--markdown"]).output().expect("opsdeck alerts --markdown");
+    let md = String::from_utf8_lossy(&md.stdout);
+    assert!(md.contains("**history gap**") && md.contains("100 alert state changes were not recorded"));
+    drop(am);
+}

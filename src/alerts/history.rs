@@ -32,13 +32,70 @@ pub struct Event {
     pub summary: Option<String>,
 }
 
-/// Store a batch of transitions in one transaction.
-pub async fn record(store: &Store, transitions: &[Transition]) -> Result<(), String> {
-    if transitions.is_empty() {
+/// `Event::to` of a gap: state changes that were dropped, not recorded.
+pub const NOT_RECORDED: &str = "not_recorded";
+
+/// `Event::name` of a gap.
+pub const GAP_NAME: &str = "(history gap)";
+
+/// What the queue hands the store: transitions, and how many were dropped
+/// before them because more than `cap` waited at once.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct History {
+    /// The state changes to store.
+    pub transitions: Vec<Transition>,
+    /// State changes dropped before these (stored as one gap event).
+    pub dropped: u64,
+    /// The cap that dropped them.
+    pub cap: usize,
+}
+
+impl History {
+    /// Nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.transitions.is_empty() && self.dropped == 0
+    }
+}
+
+impl Event {
+    /// A gap: `dropped` state changes were not recorded here.
+    pub fn is_gap(&self) -> bool {
+        self.to == NOT_RECORDED
+    }
+}
+
+/// The gap's summary, as the history (and its exports) show it.
+fn gap_summary(dropped: u64, cap: usize) -> String {
+    format!(
+        "{dropped} alert state changes were not recorded here: more than {cap} arrived at once \
+         (the history is incomplete)"
+    )
+}
+
+/// Store a batch of transitions in one transaction; dropped ones become one
+/// gap event before them, so every export shows where the history has a hole.
+pub async fn record(store: &Store, history: &History) -> Result<(), String> {
+    if history.is_empty() {
         return Ok(());
     }
     let mut tx = store.pool().begin().await.map_err(|e| format!("cannot record alert history: {e}"))?;
-    for t in transitions {
+    if history.dropped > 0 {
+        let labels =
+            serde_json::json!({"dropped": history.dropped.to_string(), "cap": history.cap.to_string()});
+        sqlx::query(
+            "INSERT INTO alert_events (at, fingerprint, name, severity, from_state, to_state, labels, summary) \
+             VALUES (?, '', ?, 'info', NULL, ?, ?, ?)",
+        )
+        .bind(history.transitions.first().map_or_else(jiff::Timestamp::now, |t| t.at).to_string())
+        .bind(GAP_NAME)
+        .bind(NOT_RECORDED)
+        .bind(labels.to_string())
+        .bind(gap_summary(history.dropped, history.cap))
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| format!("cannot record alert history: {e}"))?;
+    }
+    for t in &history.transitions {
         let a = &t.alert;
         let labels = serde_json::to_string(&a.labels).unwrap_or_else(|_| "{}".into());
         sqlx::query(
@@ -74,8 +131,35 @@ fn event(r: &sqlx::sqlite::SqliteRow) -> Result<Event, sqlx::Error> {
     })
 }
 
+/// `Event::to` of the marker a cut timeline starts with; its summary says how many older events there are.
+pub const OLDER_NOT_SHOWN: &str = "older_not_shown";
+
 /// The timeline of one alert, oldest first, at most `limit` newest events.
+/// A longer one starts with an `OLDER_NOT_SHOWN` marker counting the rest.
 pub async fn timeline(store: &Store, fingerprint: &str, limit: u32) -> Result<Vec<Event>, String> {
+    let mut events = newest_events(store, fingerprint, limit).await?;
+    let total: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM alert_events WHERE fingerprint = ?")
+        .bind(fingerprint)
+        .fetch_one(store.pool())
+        .await
+        .map_err(|e| format!("cannot read alert history: {e}"))?;
+    let older = u64::try_from(total).unwrap_or(0).saturating_sub(events.len() as u64);
+    if older > 0
+        && let Some(first) = events.first()
+    {
+        let marker = Event {
+            to: OLDER_NOT_SHOWN.into(),
+            from: None,
+            labels: serde_json::Value::Null,
+            summary: Some(format!("{older} older events not shown (opsdeck alerts --since shows them all)")),
+            ..first.clone()
+        };
+        events.insert(0, marker);
+    }
+    Ok(events)
+}
+
+async fn newest_events(store: &Store, fingerprint: &str, limit: u32) -> Result<Vec<Event>, String> {
     let rows = sqlx::query(
         "SELECT * FROM (SELECT at, fingerprint, name, severity, from_state, to_state, labels, summary, id \
          FROM alert_events WHERE fingerprint = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
@@ -161,6 +245,12 @@ pub fn markdown(events: &[Event]) -> String {
         String::from("| time (UTC) | alert | severity | change | summary |\n|---|---|---|---|---|\n");
     let cell = |s: &str| s.replace('|', "\\|").replace('\n', " ");
     for e in events {
+        if e.is_gap() {
+            let when = e.at.get(..19).unwrap_or(&e.at).replace('T', " ");
+            let summary = cell(e.summary.as_deref().unwrap_or(""));
+            out.push_str(&format!("| {when} | **history gap** | | not recorded | {summary} |\n"));
+            continue;
+        }
         let change = match &e.from {
             Some(from) => format!("{from} → {}", e.to),
             None => format!("→ {}", e.to),
@@ -180,8 +270,8 @@ pub fn markdown(events: &[Event]) -> String {
 /// timeline read after a write sees it.
 #[derive(Debug)]
 pub enum Job {
-    /// Write transitions.
-    Record(Vec<Transition>),
+    /// Write transitions (and the gap before them, if any were dropped).
+    Record(History),
     /// Clear the acks of alerts that resolved or changed.
     ClearAcks(Vec<String>),
     /// Read an alert's timeline and send it to the app.

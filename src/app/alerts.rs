@@ -6,19 +6,22 @@
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use crate::alerts::history::Event;
+use crate::alerts::history::{Event, History};
 use crate::alerts::matcher::Filter;
 use crate::alerts::queue::{Ack, Queue, Row, Transition, View};
 use crate::alerts::rules::{RuleEngine, Sample, node_samples};
+use crate::app::AppState;
 use crate::config::Config;
 use crate::model::metrics::NodeSample;
-use crate::sources::{AlertBatch, Silence};
+use crate::sources::{AlertBatch, HealthStatus, Silence};
 
 /// Name of the local rule engine as a source.
 pub const LOCAL: &str = "local";
 
-/// History kept for the loop while the store is not open yet.
-const PENDING_HISTORY_MAX: usize = 10_000;
+/// State changes held for the store at most: while it is not open yet, or
+/// when one poll brings more (a first poll of 100,000 alerts). The rest are
+/// dropped, counted, and the count is stored as a gap in the history.
+pub const PENDING_HISTORY_MAX: usize = 10_000;
 
 /// What the selection follows.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,6 +62,12 @@ pub struct AlertsPane {
     pub ring: bool,
     /// Transitions not yet written to the store.
     pub history_outbox: Vec<Transition>,
+    /// At most this many transitions wait in `history_outbox`.
+    history_cap: usize,
+    /// Transitions dropped since the last `take_history` (the next gap to store).
+    history_gap: u64,
+    /// Transitions dropped in this session: the history has holes when above zero.
+    pub history_dropped: u64,
     /// Acks whose alerts resolved or changed, to clear in the store.
     pub acks_to_clear: Vec<String>,
     timeline_requested: Option<String>,
@@ -69,6 +78,11 @@ pub struct AlertsPane {
 impl AlertsPane {
     /// An empty pane for this config.
     pub fn new(config: &Config) -> AlertsPane {
+        AlertsPane::with_history_cap(config, PENDING_HISTORY_MAX)
+    }
+
+    /// An empty pane holding at most `history_cap` transitions for the store.
+    pub fn with_history_cap(config: &Config, history_cap: usize) -> AlertsPane {
         let queue = Queue::from_config(&config.alerts);
         let filter = Filter::parse("").unwrap_or_default();
         AlertsPane {
@@ -89,6 +103,9 @@ impl AlertsPane {
             flash_until: None,
             ring: false,
             history_outbox: Vec::new(),
+            history_cap,
+            history_gap: 0,
+            history_dropped: 0,
             acks_to_clear: Vec::new(),
             timeline_requested: None,
             reload_acks: false,
@@ -133,9 +150,12 @@ impl AlertsPane {
             self.ring |= bell;
         }
         self.history_outbox.extend(transitions);
-        if self.history_outbox.len() > PENDING_HISTORY_MAX {
-            let excess = self.history_outbox.len() - PENDING_HISTORY_MAX;
+        if self.history_outbox.len() > self.history_cap {
+            // The oldest go: a cap is a cap, but the loss is counted, stored and shown.
+            let excess = self.history_outbox.len() - self.history_cap;
             self.history_outbox.drain(..excess);
+            self.history_gap += excess as u64;
+            self.history_dropped += excess as u64;
         }
         for fp in self.queue.stale_acks() {
             if !self.acks_to_clear.contains(&fp) {
@@ -229,16 +249,16 @@ impl AlertsPane {
         }
     }
 
-    /// The history to write.
-    pub fn take_history(&mut self) -> Vec<Transition> {
-        let out = std::mem::take(&mut self.history_outbox);
-        if out
+    /// The history to write: the transitions held, and how many were dropped before them.
+    pub fn take_history(&mut self) -> History {
+        let transitions = std::mem::take(&mut self.history_outbox);
+        if transitions
             .iter()
             .any(|t| matches!(&self.selected, Some(Selected::Alert(fp)) if fp == &t.alert.fingerprint))
         {
             self.timeline_requested = None; // its timeline grew: read it again
         }
-        out
+        History { transitions, dropped: std::mem::take(&mut self.history_gap), cap: self.history_cap }
     }
 
     /// The fingerprint whose timeline the details pane needs read, once per selection.
@@ -265,5 +285,68 @@ impl AlertsPane {
             .collect();
         out.sort_by(|a, b| a.1.ends_at.cmp(&b.1.ends_at).then(a.1.id.cmp(&b.1.id)));
         out
+    }
+}
+
+/// Why an alert source's alerts are not known now.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Blind {
+    /// It has not answered since opsdeck started.
+    Waiting,
+    /// Its last poll worked, but long ago: a poll is hung or very slow.
+    Stale {
+        /// Age of its last good data.
+        age: Duration,
+    },
+    /// Its polls fail.
+    Failing {
+        /// Since the first failure in a row.
+        down_for: Duration,
+        /// Age of its last good data (still on screen), if it ever answered.
+        last_ok_age: Option<Duration>,
+        /// The last failure.
+        error: String,
+    },
+}
+
+/// A configured Alertmanager or Prometheus whose alerts are not known now:
+/// while any is, the Alerts tab never shows an all-clear.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnknownSource {
+    /// The configured name.
+    pub name: String,
+    /// Why.
+    pub blind: Blind,
+}
+
+impl AppState {
+    /// The configured alert sources that are failing, stale, or not heard
+    /// from yet, in config order (Alertmanagers, then Prometheus servers).
+    pub fn unknown_alert_sources(&self) -> Vec<UnknownSource> {
+        self.remote_alert_sources()
+            .filter_map(|name| {
+                let blind = match self.health.iter().find(|(n, _)| *n == name).map(|(_, h)| h) {
+                    // Configured but never started or heard from: nothing is known.
+                    None => Blind::Waiting,
+                    Some(h) => match h.status(self.now) {
+                        HealthStatus::Ok => return None,
+                        HealthStatus::Pending => Blind::Waiting,
+                        HealthStatus::Stale { age } => Blind::Stale { age },
+                        HealthStatus::Failing { last_ok_age, error } => Blind::Failing {
+                            down_for: h.failing_for(self.now).unwrap_or_default(),
+                            last_ok_age,
+                            error: error.to_owned(),
+                        },
+                    },
+                };
+                Some(UnknownSource { name: name.to_owned(), blind })
+            })
+            .collect()
+    }
+
+    /// The names of the configured Alertmanagers and Prometheus servers.
+    pub fn remote_alert_sources(&self) -> impl Iterator<Item = &str> {
+        let am = self.config.alertmanager.iter().map(|s| s.name.as_str());
+        am.chain(self.config.prometheus.iter().map(|s| s.name.as_str()))
     }
 }

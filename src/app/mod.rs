@@ -25,7 +25,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-pub use alerts::{AlertsPane, Selected};
+pub use alerts::{AlertsPane, Blind, Selected, UnknownSource};
 pub use jump::{Choice, JumpMenu, Target};
 pub use logs::LogsPane;
 pub use modal::{CommandLine, Dialog, Field, Modal};

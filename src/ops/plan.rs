@@ -264,9 +264,16 @@ impl Plan {
             }
             Plan::Silence { source, silence } => {
                 let result = match crate::sources::http::Endpoint::connect(source).await {
-                    Ok(endpoint) => crate::sources::alertmanager::create_silence(&endpoint, silence)
-                        .await
-                        .map(|id| format!("created silence {id} in {}", source.name)),
+                    Ok(endpoint) => {
+                        crate::sources::alertmanager::create_silence(&endpoint, silence).await.map(|c| {
+                            let how = if c.found_after_lost_answer {
+                                " (its answer was lost; found in the silences list, not sent twice)"
+                            } else {
+                                ""
+                            };
+                            format!("created silence {} in {}{how}", c.id, source.name)
+                        })
+                    }
                     Err(e) => Err(e),
                 };
                 if let Ok(line) = &result {

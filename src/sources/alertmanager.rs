@@ -18,8 +18,8 @@ use crate::alerts::severity::SeverityMap;
 use crate::config::sources::HttpSource;
 
 pub use silences::{
-    NewSilence, SILENCES_PATH, Silence, SilenceMatcher, SilenceState, create_silence, expire_silence,
-    list_silences, parse_silences, silence_body,
+    Created, NewSilence, SILENCES_PATH, Silence, SilenceMatcher, SilenceState, create_silence,
+    expire_silence, list_silences, parse_silences, settle_window, silence_body,
 };
 
 /// Every alert, whatever its state (the API's defaults, spelled out).

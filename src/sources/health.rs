@@ -12,6 +12,8 @@ pub struct SourceHealth {
     pub last_ok: Option<Instant>,
     /// When a poll last failed, and why.
     pub last_error: Option<(Instant, String)>,
+    /// When the current run of failures began (`None` while polls work).
+    pub failing_since: Option<Instant>,
 }
 
 /// A source's state at one moment.
@@ -38,15 +40,26 @@ pub enum HealthStatus<'a> {
 impl SourceHealth {
     /// A source polled every `period`, or once when `None`.
     pub fn new(period: Option<Duration>) -> SourceHealth {
-        SourceHealth { period, last_ok: None, last_error: None }
+        SourceHealth { period, last_ok: None, last_error: None, failing_since: None }
     }
 
     /// Record one poll's outcome.
     pub fn record(&mut self, at: Instant, result: Result<(), &str>) {
         match result {
-            Ok(()) => self.last_ok = Some(at),
-            Err(e) => self.last_error = Some((at, e.to_owned())),
+            Ok(()) => {
+                self.last_ok = Some(at);
+                self.failing_since = None;
+            }
+            Err(e) => {
+                self.last_error = Some((at, e.to_owned()));
+                self.failing_since.get_or_insert(at);
+            }
         }
+    }
+
+    /// How long the source has been failing at `now`, if it is.
+    pub fn failing_for(&self, now: Instant) -> Option<Duration> {
+        self.failing_since.map(|t| now.saturating_duration_since(t))
     }
 
     /// The state at `now`. Stale means more than three periods without news.
@@ -86,11 +99,14 @@ mod tests {
         h.record(t0 + s, Ok(()));
         assert_eq!(h.status(t0 + s * 2), HealthStatus::Ok);
         assert_eq!(h.status(t0 + s * 5), HealthStatus::Stale { age: s * 4 });
+        assert_eq!(h.failing_for(t0 + s * 2), None);
         h.record(t0 + s * 6, Err("timeout"));
+        h.record(t0 + s * 8, Err("timeout"));
         assert_eq!(
-            h.status(t0 + s * 7),
-            HealthStatus::Failing { last_ok_age: Some(s * 6), error: "timeout" }
+            h.status(t0 + s * 9),
+            HealthStatus::Failing { last_ok_age: Some(s * 8), error: "timeout" }
         );
+        assert_eq!(h.failing_for(t0 + s * 9), Some(s * 3), "from the first failure in a row");
         let mut once = SourceHealth::new(None);
         once.record(t0, Ok(()));
         assert_eq!(once.status(t0 + s * 3600), HealthStatus::Ok);

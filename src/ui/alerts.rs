@@ -2,7 +2,7 @@
 //! with the selected alert's labels, annotations and timeline beside it.
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{List, ListItem, ListState, Paragraph, Wrap};
@@ -11,7 +11,7 @@ use super::format;
 use super::widgets::{list_and_details, pane};
 use crate::alerts::model::{Alert, AlertState, Severity};
 use crate::alerts::queue::Row;
-use crate::app::AppState;
+use crate::app::{AppState, Blind, UnknownSource};
 use crate::theme::Theme;
 
 /// The style of a severity.
@@ -43,7 +43,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     }
 }
 
-fn title(state: &AppState) -> Line<'static> {
+fn title(state: &AppState, unknown: &[UnknownSource]) -> Line<'static> {
     let theme = &state.theme;
     let c = state.alerts.queue.counts();
     let mut spans = vec![Span::styled(" Alerts ", theme.title)];
@@ -59,6 +59,14 @@ fn title(state: &AppState) -> Line<'static> {
     }
     let quiet = if state.alerts.show_quiet { "shown" } else { "hidden" };
     spans.push(Span::styled(format!("· {} quiet ({quiet}) ", c.quiet), theme.muted));
+    if state.alerts.history_dropped > 0 {
+        let n = state.alerts.history_dropped;
+        spans.push(Span::styled(format!("· history: {n} changes not recorded "), theme.warning));
+    }
+    if !unknown.is_empty() {
+        let names: Vec<String> = unknown.iter().map(|u| format::inert(&u.name)).collect();
+        spans.push(Span::styled(format!("· ? unknown: {} ", names.join(", ")), theme.critical));
+    }
     if !state.alerts.filter_text.is_empty() || state.alerts.editing_filter {
         let cursor = if state.alerts.editing_filter { "█" } else { "" };
         spans.push(Span::styled(format!("filter: {}{cursor} ", state.alerts.filter_text), theme.accent));
@@ -72,16 +80,33 @@ fn title(state: &AppState) -> Line<'static> {
 fn render_list(frame: &mut Frame, area: Rect, state: &AppState) {
     let theme = &state.theme;
     let p = &state.alerts;
-    let block = pane(title(state), theme);
+    let unknown = state.unknown_alert_sources();
+    let block = pane(title(state, &unknown), theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
     if p.view.rows.is_empty() {
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        frame.render_widget(Paragraph::new(empty_text(state)).wrap(Wrap { trim: false }), inner);
+        frame.render_widget(Paragraph::new(empty_text(state, &unknown)).wrap(Wrap { trim: false }), inner);
         return;
     }
-    let width = usize::from(area.width.saturating_sub(2));
+    // What is known is listed; above it, one line per source that is not
+    // (at most three, and never the whole pane).
+    let banner = u16::try_from(unknown.len().min(3)).unwrap_or(3).min(inner.height.saturating_sub(1));
+    let [banner_area, list_area] =
+        Layout::vertical([Constraint::Length(banner), Constraint::Min(0)]).areas(inner);
+    let width = usize::from(inner.width);
+    let lines: Vec<Line> = unknown
+        .iter()
+        .take(usize::from(banner))
+        .map(|u| {
+            Line::styled(
+                format::truncate(&format!("? alerts unknown: {}", describe(u)), width),
+                theme.critical,
+            )
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), banner_area);
     // Only the rows on screen are built: a 10,000-alert queue costs what a screenful does.
-    let height = usize::from(area.height.saturating_sub(2)).max(1);
+    let height = usize::from(list_area.height).max(1);
     let selected = p.selected_row();
     let offset = selected.map_or(0, |s| (s + 1).saturating_sub(height));
     let items: Vec<ListItem> = p
@@ -115,8 +140,34 @@ fn render_list(frame: &mut Frame, area: Rect, state: &AppState) {
         })
         .collect();
     let mut ls = ListState::default().with_selected(selected.map(|s| s - offset));
-    let list = List::new(items).block(block).highlight_style(theme.selection);
-    frame.render_stateful_widget(list, area, &mut ls);
+    let list = List::new(items).highlight_style(theme.selection);
+    frame.render_stateful_widget(list, list_area, &mut ls);
+}
+
+/// What is not known about one source, and since when: "am down 40s: why;
+/// its alerts shown are 2m old".
+pub fn describe(u: &UnknownSource) -> String {
+    let name = format::inert(&u.name);
+    match &u.blind {
+        Blind::Waiting => format!("{name} has not answered yet"),
+        Blind::Stale { age } => {
+            format!(
+                "{name} silent for {} (no poll has finished since); its alerts shown are that old",
+                format::age(*age)
+            )
+        }
+        Blind::Failing { down_for, last_ok_age, error } => {
+            let error = format::inert(error);
+            match last_ok_age {
+                Some(a) => format!(
+                    "{name} down {}: {error}; its alerts shown are {} old",
+                    format::age(*down_for),
+                    format::age(*a)
+                ),
+                None => format!("{name} down {}, never answered: {error}", format::age(*down_for)),
+            }
+        }
+    }
 }
 
 fn alert_line(state: &AppState, a: &Alert, width: usize) -> Line<'static> {
@@ -139,15 +190,31 @@ fn alert_line(state: &AppState, a: &Alert, width: usize) -> Line<'static> {
     ])
 }
 
-fn empty_text(state: &AppState) -> Vec<Line<'static>> {
+fn empty_text(state: &AppState, unknown: &[UnknownSource]) -> Vec<Line<'static>> {
     let theme = &state.theme;
     let rules: Vec<String> =
         state.config.rules.iter().filter(|r| r.enabled).map(|r| r.name.clone()).collect();
-    let mut out = vec![
-        Line::styled("Nothing is wrong right now.", theme.ok),
-        Line::raw(""),
-        Line::styled(format!("Local rules watching this node: {}", rules.join(", ")), theme.text),
-    ];
+    let mut out = Vec::new();
+    if unknown.is_empty() {
+        out.push(Line::styled("Nothing is wrong right now.", theme.ok));
+    } else {
+        // Blind is not fine: say what is not known, then what is.
+        out.extend(
+            unknown.iter().map(|u| Line::styled(format!("Alerts unknown: {}", describe(u)), theme.critical)),
+        );
+        let answering: Vec<String> = state
+            .remote_alert_sources()
+            .filter(|n| !unknown.iter().any(|u| u.name == *n))
+            .map(format::inert)
+            .chain((!rules.is_empty()).then(|| "the local rules".to_owned()))
+            .collect();
+        if let Some((last, rest)) = answering.split_last() {
+            let from = if rest.is_empty() { last.clone() } else { format!("{} and {last}", rest.join(", ")) };
+            out.push(Line::styled(format!("Nothing firing from {from}."), theme.text));
+        }
+    }
+    out.push(Line::raw(""));
+    out.push(Line::styled(format!("Local rules watching this node: {}", rules.join(", ")), theme.text));
     if state.config.alertmanager.is_empty() && state.config.prometheus.is_empty() {
         out.push(Line::styled(
             "Add [[alertmanager]] (API v2) or [[prometheus]] to the config to see their alerts here:",
@@ -212,7 +279,16 @@ fn render_details(frame: &mut Frame, area: Rect, state: &AppState, a: &Alert) {
     let (whose, events) = &state.alerts.timeline;
     if whose == &a.fingerprint && !events.is_empty() {
         lines.push(Line::styled(" timeline", theme.header));
+        if state.alerts.history_dropped > 0 {
+            let n = state.alerts.history_dropped;
+            let text = format!(" may be incomplete: {n} state changes were not recorded in this session");
+            lines.push(Line::styled(text, theme.warning));
+        }
         for e in events {
+            if e.to == crate::alerts::history::OLDER_NOT_SHOWN {
+                lines.push(Line::styled(format!(" … {}", e.summary.as_deref().unwrap_or("")), theme.muted));
+                continue;
+            }
             let when = e.at.get(11..19).unwrap_or(&e.at).to_owned();
             let change =
                 e.from.as_deref().map_or_else(|| format!("→ {}", e.to), |f| format!("{f} → {}", e.to));

@@ -44,25 +44,36 @@ fn badge(state: &AppState, tab: Tab) -> Option<(String, Style)> {
                 Level::Critical => (format!("⚠{count}"), state.theme.critical),
             })
         }
-        Tab::Alerts => {
-            let c = state.alerts.queue.counts();
-            let flashing = state.alerts.flash_until.is_some_and(|t| state.now < t);
-            let flash =
-                |s: Style| if flashing { s.add_modifier(ratatui::style::Modifier::REVERSED) } else { s };
-            Some(if c.critical > 0 {
-                (format!("✗{}", c.critical), flash(state.theme.critical))
-            } else if c.warning > 0 {
-                (format!("⚠{}", c.warning), state.theme.warning)
-            } else {
-                ("✓".to_owned(), state.theme.ok)
-            })
-        }
+        Tab::Alerts => Some(alerts_badge(state)),
         // Error lines in the last minute; nothing while there are none.
         Tab::Logs => {
             let n = state.logs.errors_last_minute();
             (n > 0).then(|| (format!("⚠{n}"), state.theme.warning))
         }
         Tab::Replication | Tab::Backups => None,
+    }
+}
+
+/// The Alerts badge: firing criticals, else warnings, else ✓ — but never ✓
+/// while a configured Alertmanager or Prometheus is failing or silent:
+/// then "?" follows what is known ("✗2?", "?"), because its alerts are not.
+pub fn alerts_badge(state: &AppState) -> (String, Style) {
+    let c = state.alerts.queue.counts();
+    let flashing = state.alerts.flash_until.is_some_and(|t| state.now < t);
+    let flash = |s: Style| if flashing { s.add_modifier(ratatui::style::Modifier::REVERSED) } else { s };
+    let unknown_sources = state.unknown_alert_sources();
+    let blind = !unknown_sources.is_empty();
+    let unknown = if blind { "?" } else { "" };
+    // Not heard from yet (the first second of a run) is not yet alarming; failing is.
+    let waiting = unknown_sources.iter().all(|u| u.blind == crate::app::Blind::Waiting);
+    if c.critical > 0 {
+        (format!("✗{}{unknown}", c.critical), flash(state.theme.critical))
+    } else if c.warning > 0 {
+        (format!("⚠{}{unknown}", c.warning), state.theme.warning)
+    } else if blind {
+        ("?".to_owned(), if waiting { state.theme.muted } else { state.theme.critical })
+    } else {
+        ("✓".to_owned(), state.theme.ok)
     }
 }
 

@@ -114,18 +114,28 @@ fn tiles(state: &AppState) -> Vec<Tile> {
         (format!("{failing}/{}", checks.len()), "checks failing".to_owned(), by(failing > 0, true))
     };
 
+    // While an alert source is failing or silent the counts are a floor, not
+    // a fact: "0?" on a warning colour, never a green 0.
+    let unknown: Vec<String> = state.unknown_alert_sources().into_iter().map(|u| u.name).collect();
+    let blind = !unknown.is_empty();
+    let count = |n: usize| if blind { format!("{n}?") } else { n.to_string() };
+    let alert_style =
+        |n: usize, critical: bool| if blind && n == 0 { theme.warning } else { by(n > 0, critical) };
+    let alert_note = |what: &str| {
+        if blind { format!("{what} · unknown: {}", unknown.join(", ")) } else { what.to_owned() }
+    };
     vec![
         Tile {
             title: "CRITICAL",
-            value: counts.critical.to_string(),
-            note: "firing critical alerts".into(),
-            style: by(counts.critical > 0, true),
+            value: count(counts.critical),
+            note: alert_note("firing critical alerts"),
+            style: alert_style(counts.critical, true),
         },
         Tile {
             title: "WARNING",
-            value: counts.warning.to_string(),
-            note: "firing warnings".into(),
-            style: by(counts.warning > 0, false),
+            value: count(counts.warning),
+            note: alert_note("firing warnings"),
+            style: alert_style(counts.warning, false),
         },
         Tile { title: "WORST LAG", value: lag, note: lag_note, style: lag_style },
         Tile { title: "STALEST BACKUP", value: backup, note: backup_note, style: backup_style },
@@ -152,6 +162,7 @@ fn glyph(c: char) -> [&'static str; 5] {
         's' => ["   ", "███", "█  ", " ██", "███"],
         'x' => ["   ", "█ █", " █ ", "█ █", "   "],
         '-' => ["   ", "   ", "███", "   ", "   "],
+        '?' => ["███", "  █", " ██", "   ", " █ "],
         _ => ["   "; 5],
     }
 }

@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+pub mod delay_proxy;
 pub mod fake_http;
 pub mod mariadb;
 pub mod node_exporter;

@@ -1,5 +1,8 @@
 //! Alertmanager's silences: listing them, creating one without ever creating
-//! it twice (a request that timed out may still have landed), and expiring one.
+//! it twice (a request that timed out may still land, seconds later), and
+//! expiring one.
+
+use std::time::{Duration, Instant};
 
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -9,10 +12,6 @@ use crate::sources::http::{Endpoint, FetchError, parse_json};
 
 /// Every silence Alertmanager still keeps.
 pub const SILENCES_PATH: &str = "/api/v2/silences";
-
-/// POSTs of one silence before giving up; each retry is preceded by a check
-/// that the previous one did not land after all.
-const CREATE_ATTEMPTS: usize = 3;
 
 /// One matcher of a silence, as the API spells it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -174,73 +173,129 @@ pub fn silence_body(new: &NewSilence) -> serde_json::Value {
     serde_json::to_value(&body).unwrap_or(serde_json::Value::Null)
 }
 
-/// Create a silence and return its id. A request that may have landed
-/// unanswered (timeout, 5xx) is never simply repeated: the silences are
-/// listed first and an identical one, if there, is the answer.
-pub async fn create_silence(endpoint: &Endpoint, new: &NewSilence) -> Result<String, String> {
+/// How often a request whose fate is unknown is looked for.
+const LOOK_EVERY: Duration = Duration::from_millis(250);
+
+/// How long a request that went unanswered is looked for before opsdeck
+/// says it cannot tell: twice the time it was given to answer. A request
+/// held by a slow server or proxy lands while we look; one that never
+/// arrives is not sent again, because "not there yet" is not "absent".
+pub fn settle_window(timeout: Duration) -> Duration {
+    timeout.saturating_mul(2).max(Duration::from_secs(1))
+}
+
+/// A silence Alertmanager holds now, and how opsdeck knows its id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// Alertmanager's id.
+    pub id: String,
+    /// The POST's answer was lost (timeout, cut connection, unreadable
+    /// body) and the id was found in the silences list instead.
+    pub found_after_lost_answer: bool,
+}
+
+/// True when a failed request may still have reached the server and been
+/// acted on: an unanswered or cut-off request, a 5xx (a proxy may have
+/// passed it on), or a 2xx whose body we could not read.
+fn may_have_landed(e: &FetchError) -> bool {
+    e.is_ambiguous() || matches!(e, FetchError::Json { .. } | FetchError::TooLarge { .. })
+}
+
+/// Create a silence. It is POSTed once: a POST whose answer was lost is
+/// never sent again (Alertmanager has no idempotency key, and a request
+/// held by a slow server or proxy lands later, so a second POST makes a
+/// duplicate). Instead the silences are listed until an identical one shows
+/// up (its id is adopted) or `settle_window` passes (an error that says the
+/// silence may still appear). A failure where nothing reached Alertmanager
+/// (refused, no route, a 4xx) is reported as such.
+pub async fn create_silence(endpoint: &Endpoint, new: &NewSilence) -> Result<Created, String> {
     if new.matchers.is_empty() {
         return Err("a silence needs at least one matcher".into());
     }
-    let body = silence_body(new);
-    let mut last: Option<FetchError> = None;
-    for _ in 0..CREATE_ATTEMPTS {
-        if let Some(prev) = &last {
-            match find_same(endpoint, new).await {
-                Ok(Some(id)) => return Ok(id),
-                Ok(None) => {}
-                Err(e) => return Err(unsure(prev, &e)),
-            }
-        }
-        let posted = endpoint
-            .request(Method::POST, SILENCES_PATH, Some(&body))
-            .await
-            .and_then(|b| parse_json::<PostedSilence>(SILENCES_PATH, &b));
-        match posted {
-            Ok(p) => return Ok(p.silence_id),
-            // A 2xx we could not read still created the silence.
-            Err(e) if e.is_ambiguous() || matches!(e, FetchError::Json { .. }) => last = Some(e),
-            Err(e) => return Err(format!("creating the silence failed: {}", am_error(e).message)),
-        }
-    }
-    let prev = last.unwrap_or(FetchError::Other("no attempt made".into()));
-    match find_same(endpoint, new).await {
-        Ok(Some(id)) => Ok(id),
-        Ok(None) => Err(format!("creating the silence failed {CREATE_ATTEMPTS} times: {prev}")),
-        Err(e) => Err(unsure(&prev, &e)),
+    let posted = endpoint
+        .request(Method::POST, SILENCES_PATH, Some(&silence_body(new)))
+        .await
+        .and_then(|b| parse_json::<PostedSilence>(SILENCES_PATH, &b));
+    let lost = match posted {
+        Ok(p) => return Ok(Created { id: p.silence_id, found_after_lost_answer: false }),
+        Err(e) if may_have_landed(&e) => e,
+        Err(e) => return Err(format!("creating the silence failed: {}", am_error(e).message)),
+    };
+    let window = settle_window(endpoint.timeout());
+    match look_for(window, || find_same(endpoint, new)).await {
+        Ok(id) => Ok(Created { id, found_after_lost_answer: true }),
+        Err(None) => Err(format!(
+            "creating the silence: {lost}; it is not among the silences after {} of looking. \
+             It was not sent again (it may still land, and a second POST would make a duplicate): \
+             check the silences list before trying again",
+            humantime::format_duration(window)
+        )),
+        Err(Some(list)) => Err(format!(
+            "creating the silence: {lost}; listing silences to check whether it landed: {list}. \
+             It was not sent again and may exist: check the silences list before trying again"
+        )),
     }
 }
 
-fn unsure(post: &FetchError, list: &FetchError) -> String {
-    format!(
-        "creating the silence: {post}; listing silences to check whether it was made anyway: {list}. \
-         It may exist: look before trying again"
-    )
+/// Call `find` every `LOOK_EVERY` until it finds something or `window`
+/// passes. `Err(None)`: looked and not found; `Err(Some(e))`: the last look failed.
+async fn look_for<T, F, Fut>(window: Duration, mut find: F) -> Result<T, Option<FetchError>>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, FetchError>>,
+{
+    let until = Instant::now() + window;
+    loop {
+        let last = match find().await {
+            Ok(Some(found)) => return Ok(found),
+            Ok(None) => None,
+            Err(e) => Some(e),
+        };
+        let now = Instant::now();
+        if now >= until {
+            return Err(last);
+        }
+        tokio::time::sleep(LOOK_EVERY.min(until - now)).await;
+    }
 }
 
 async fn find_same(endpoint: &Endpoint, new: &NewSilence) -> Result<Option<String>, FetchError> {
     Ok(list_silences(endpoint).await?.into_iter().find(|s| is_same(s, new)).map(|s| s.id))
 }
 
+async fn silence_state(endpoint: &Endpoint, path: &str) -> Result<SilenceState, FetchError> {
+    let body = endpoint.request(Method::GET, path, None::<&()>).await?;
+    parse_json::<WireSilence>(path, &body).map(|w| w.status.state)
+}
+
 /// Expire a silence now (`DELETE /api/v2/silence/{id}`). Expiring is
-/// idempotent, so an unanswered request is checked, not feared.
+/// idempotent, so a DELETE whose answer was lost may be sent again; but
+/// first the silence is watched for `settle_window`, as the lost one may
+/// still land, and a late success is reported as the success it is.
 pub async fn expire_silence(endpoint: &Endpoint, id: &str) -> Result<(), String> {
     // The id goes into the path: only a UUID's characters may.
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
         return Err(format!("{id:?} is not a silence id"));
     }
     let path = format!("/api/v2/silence/{id}");
+    let lost = match endpoint.request(Method::DELETE, &path, None::<&()>).await {
+        Ok(_) => return Ok(()),
+        Err(e) if may_have_landed(&e) => e,
+        Err(e) => return Err(format!("expiring silence {id} failed: {}", am_error(e).message)),
+    };
+    let window = settle_window(endpoint.timeout());
+    let expired =
+        || async { silence_state(endpoint, &path).await.map(|s| (s == SilenceState::Expired).then_some(())) };
+    if look_for(window, expired).await.is_ok() {
+        return Ok(());
+    }
     match endpoint.request(Method::DELETE, &path, None::<&()>).await {
         Ok(_) => Ok(()),
-        Err(e) if e.is_ambiguous() => {
-            let body = endpoint.request(Method::GET, &path, None::<&()>).await;
-            let state = body.and_then(|b| parse_json::<WireSilence>(&path, &b)).map(|w| w.status.state);
-            match state {
-                Ok(SilenceState::Expired) => Ok(()),
-                Ok(_) => Err(format!("expiring silence {id} failed: {e}")),
-                Err(check) => Err(format!("expiring silence {id}: {e}; checking it: {check}")),
-            }
-        }
-        Err(e) => Err(format!("expiring silence {id} failed: {}", am_error(e).message)),
+        Err(again) => Err(format!(
+            "expiring silence {id}: {lost}; it was still in force after {}, and sending it again: {}",
+            humantime::format_duration(window),
+            am_error(again).message
+        )),
     }
 }
 
