@@ -10,6 +10,7 @@ use super::{Area, Line, Status};
 use crate::alerts::model::{AlertState, Severity, SourceKind};
 use crate::alerts::rules::{Sample, format_value, node_samples, render};
 use crate::app::AppState;
+use crate::backups::findings::FindingKind;
 use crate::config::alerts::RuleConfig;
 use crate::logs::line::Level;
 use crate::sources::HealthStatus;
@@ -168,7 +169,10 @@ fn by_rules(s: &AppState, out: &mut Vec<Line>) {
                     _ => labels.get(key).cloned(),
                 };
                 let mut detail = render(&rule.summary, lookup);
-                if let Some(why) = member_error(s, metric, labels) {
+                let why = member_error(s, metric, labels)
+                    .map(str::to_owned)
+                    .or_else(|| backup_findings(s, metric, labels));
+                if let Some(why) = why {
                     detail.push_str(&format!(": {why}"));
                 }
                 if !rule.for_.is_zero() {
@@ -203,6 +207,34 @@ fn member_error<'a>(s: &'a AppState, metric: &str, labels: &BTreeMap<String, Str
     let cluster = s.replication.clusters.iter().find(|c| Some(&c.config.name) == labels.get("cluster"))?;
     let i = cluster.config.members.iter().position(|a| Some(&a.to_string()) == labels.get("member"))?;
     cluster.members.get(i)?.error.as_deref()
+}
+
+/// What a backup rule counted, in the Backups tab's words: the catalog's
+/// findings of that kind (warning or worse, as the samples count them), so
+/// a failed verify says which backup and why.
+fn backup_findings(s: &AppState, metric: &str, labels: &BTreeMap<String, String>) -> Option<String> {
+    let kind = match metric {
+        "backup_verify_failed" => FindingKind::VerifyFailed,
+        "backup_gaps" => FindingKind::Gap,
+        "backup_size_anomalies" => FindingKind::SizeAnomaly,
+        "backup_retention" => FindingKind::Retention,
+        _ => return None,
+    };
+    let catalog = s.backups.catalogs.iter().find(|c| Some(&c.config.name) == labels.get("catalog"))?;
+    let found: Vec<&str> = catalog
+        .assessment
+        .iter()
+        .flat_map(|a| &a.findings)
+        .filter(|f| f.kind == kind && f.severity <= Severity::Warning)
+        .map(|f| f.message.as_str())
+        .collect();
+    (!found.is_empty()).then(|| found.join("; "))
+}
+
+/// The stored verifies could not be read: every catalog's verify line is
+/// blind, so the run says so rather than calling them OK.
+pub(super) fn stored_checks_unreadable(error: String) -> Line {
+    line(Area::Backups, Status::Unknown, "stored verifies", format!("cannot read the state store: {error}"))
 }
 
 /// `%` for percentages, `s` for durations in seconds.
