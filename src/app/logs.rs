@@ -3,7 +3,6 @@
 //! (the view stays still while lines keep arriving and are counted), a
 //! cursor, search, wrap and horizontal scroll.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use regex::Regex;
@@ -11,6 +10,7 @@ use regex::Regex;
 use crate::alerts::rules::Sample;
 use crate::logs::buffer::{Filter, LogBuffer, search_pattern};
 use crate::logs::line::Level;
+use crate::logs::rate::{RateCounts, counted_at};
 use crate::model::history::History;
 use crate::sources::logs::{LogBatch, LogState};
 
@@ -35,14 +35,13 @@ pub struct SourceState {
     pub lines: u64,
     /// Its reader has reported once (its backlog read, or why it cannot be).
     pub answered: bool,
-    /// Lines per second, one value per second.
+    /// Lines per second, one value per second (by each line's own time).
     pub rate: History,
     /// Errors (level error or worse) per second.
     pub errors: History,
-    /// Lines and errors since the last second boundary.
-    pending: (u64, u64),
-    /// Errors per second over the last minute.
-    recent_errors: VecDeque<(Instant, u64)>,
+    /// Lines and errors per second of their own time: what the rates and
+    /// the `LogErrors` rule read (see `logs::rate`).
+    pub counts: RateCounts,
 }
 
 impl SourceState {
@@ -57,14 +56,35 @@ impl SourceState {
             answered: false,
             rate: History::new(RATE_HISTORY, period),
             errors: History::new(RATE_HISTORY, period),
-            pending: (0, 0),
-            recent_errors: VecDeque::new(),
+            counts: RateCounts::default(),
         }
     }
 
-    /// Error lines in the last minute.
+    /// Error lines of the last minute, by their own time.
     pub fn errors_last_minute(&self) -> u64 {
-        self.recent_errors.iter().map(|(_, n)| n).sum::<u64>() + self.pending.1
+        self.counts.errors_recent(ERROR_WINDOW)
+    }
+
+    /// Error lines in the `window` ending at `now`, by their own time.
+    pub fn errors_within(&self, window: Duration, now: jiff::Timestamp) -> u64 {
+        self.counts.errors_within(window, now)
+    }
+
+    /// Redraw the sparklines from the counts: one point per second of the
+    /// last `RATE_HISTORY`, up to the last whole second before `wall`, so a
+    /// line that arrived late still lands in its own second.
+    fn rebuild_histories(&mut self, now: Instant, wall: jiff::Timestamp) {
+        let period = Duration::from_secs(1);
+        let last = wall.as_second() - 1;
+        let first = last - RATE_HISTORY.as_secs() as i64 + 1;
+        let (mut rate, mut errors) = (History::new(RATE_HISTORY, period), History::new(RATE_HISTORY, period));
+        for s in self.counts.dense(first, last) {
+            let back = u64::try_from(wall.as_second() - s.at).unwrap_or(0);
+            let Some(t) = now.checked_sub(Duration::from_secs(back)) else { continue };
+            rate.push(t, s.lines as f64);
+            errors.push(t, s.errors as f64);
+        }
+        (self.rate, self.errors) = (rate, errors);
     }
 }
 
@@ -144,7 +164,8 @@ impl LogsPane {
         LogsPane::new(described, capacity)
     }
 
-    /// Fold in lines (already parsed on the reader's task) and state.
+    /// Fold in lines (already parsed on the reader's task) and state. Each
+    /// line counts toward the rates at its own time (`logs::rate`).
     pub fn on_batch(&mut self, batch: LogBatch) {
         let Some(src) = self.sources.get_mut(usize::from(batch.source)) else { return };
         src.answered = true;
@@ -157,34 +178,28 @@ impl LogsPane {
             Some(LogState::Reading) => src.error = None,
             None => {}
         }
+        src.counts.advance(batch.read_at);
         for (line, continuation) in batch.lines {
             src.lines += 1;
-            src.pending.0 += 1;
-            if line.level.is_some_and(|l| l >= Level::Error) {
-                src.pending.1 += 1;
+            if let Some(at) = counted_at(line.time, batch.read_at, batch.backlog) {
+                // A stack trace's lines belong to the record above, counted once.
+                let error = !continuation && line.level.is_some_and(|l| l >= Level::Error);
+                src.counts.add(at, error);
             }
             self.buffer.push(batch.source, line, continuation);
         }
     }
 
-    /// Once a second: close the rate buckets.
-    pub fn tick(&mut self, now: Instant) {
+    /// Once a second: time moves on for the counts, and the sparklines are
+    /// drawn again from them.
+    pub fn tick(&mut self, now: Instant, wall: jiff::Timestamp) {
         if self.last_second.is_some_and(|t| now.saturating_duration_since(t) < Duration::from_millis(900)) {
             return;
         }
         self.last_second = Some(now);
         for s in &mut self.sources {
-            let (lines, errors) = std::mem::take(&mut s.pending);
-            s.rate.push(now, lines as f64);
-            s.errors.push(now, errors as f64);
-            s.recent_errors.push_back((now, errors));
-            while s
-                .recent_errors
-                .front()
-                .is_some_and(|(t, _)| now.saturating_duration_since(*t) > ERROR_WINDOW)
-            {
-                s.recent_errors.pop_front();
-            }
+            s.counts.advance(wall);
+            s.rebuild_histories(now, wall);
         }
     }
 

@@ -12,12 +12,13 @@ use crate::alerts::rules::{Sample, format_value, node_samples, render};
 use crate::app::AppState;
 use crate::backups::findings::FindingKind;
 use crate::config::alerts::RuleConfig;
-use crate::logs::line::Level;
 use crate::sources::HealthStatus;
 use crate::sources::health_checks::Verdict;
 
-/// Error lines are counted over this window of each log's newest lines.
+/// Error lines are counted over this window, by their own time.
 const LOG_WINDOW: Duration = Duration::from_secs(15 * 60);
+const _: () =
+    assert!(LOG_WINDOW.as_secs() <= crate::logs::rate::KEPT.as_secs(), "counts must cover the window");
 
 /// Every source has answered once (or failed): the run can stop waiting.
 /// The node needs its second sample, the first carries no CPU figure.
@@ -346,23 +347,13 @@ fn unanswered(s: &AppState, budget: Duration, out: &mut Vec<Line>) {
     }
 }
 
-/// Per log source: error lines among its newest lines that carry a time
-/// within the last 15 minutes, judged by the `LogErrors` rule's per-minute
-/// threshold. Lines without a time cannot be placed and are not counted.
+/// Per log source: error lines of the last 15 minutes by their own time,
+/// as the Logs tab counts them (`logs::rate`), judged by the `LogErrors`
+/// rule's per-minute threshold. Backlog lines without a time cannot be
+/// placed and are not counted; lines written during the run count as read.
 fn logs(s: &AppState, budget: Duration, out: &mut Vec<Line>) {
     let rule = s.config.rules.iter().find(|r| r.enabled && r.metric == "log_errors_per_minute");
-    let since = s.wall - jiff::SignedDuration::try_from(LOG_WINDOW).unwrap_or_default();
-    let mut errors = vec![0u64; s.logs.sources.len()];
-    for e in s.logs.buffer.iter() {
-        let recent = e.line.time.is_some_and(|t| t >= since);
-        if recent
-            && e.level.is_some_and(|l| l >= Level::Error)
-            && !e.continuation
-            && let Some(n) = errors.get_mut(usize::from(e.source))
-        {
-            *n += 1;
-        }
-    }
+    let errors = s.logs.sources.iter().map(|src| src.errors_within(LOG_WINDOW, s.wall));
     for (src, n) in s.logs.sources.iter().zip(errors) {
         let missing =
             src.note.as_deref().filter(|n| src.lines == 0 && n.ends_with("missing, waiting for it"));
