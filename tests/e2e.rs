@@ -166,6 +166,21 @@ fn sigint_exits_130_and_restores_the_terminal() {
     signal_exits_with(libc::SIGINT, 130);
 }
 
+/// Arming with the longest window the config allows neither panics nor
+/// overflows: the notice names the window and the cockpit keeps working.
+#[test]
+fn arming_with_the_longest_allowed_window_works() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.write("guard.toml", "[guard]\narm_window = \"1day\"\n");
+    let mut s = sandbox.spawn(&["--config", config.to_str().expect("utf-8")]);
+    wait_first_frame(&s);
+    s.send("A");
+    s.wait_for_text("ARMED for 1day");
+    s.send("2");
+    wait_alerts_tab(&s);
+    quit_cleanly(&mut s);
+}
+
 #[test]
 fn non_tty_stdin_gives_one_clear_error() {
     let sandbox = Sandbox::new();
