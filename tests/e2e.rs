@@ -166,6 +166,51 @@ fn sigint_exits_130_and_restores_the_terminal() {
     signal_exits_with(libc::SIGINT, 130);
 }
 
+#[test]
+fn sigquit_exits_131_and_restores_the_terminal() {
+    signal_exits_with(libc::SIGQUIT, 131);
+}
+
+/// `kill -TSTP` from outside: the terminal is given back (main screen,
+/// cooked mode) before the process stops; `kill -CONT` takes it again,
+/// repaints everything, and keys work at once, without an Enter. Spawned
+/// straight into the PTY, the process group is orphaned and a SIGTSTP's
+/// default action would be discarded: opsdeck stops itself all the same,
+/// since whoever sent the stop can continue it.
+#[test]
+fn sigtstp_gives_the_terminal_back_and_sigcont_takes_it_again() {
+    let sandbox = Sandbox::new();
+    let mut s = sandbox.spawn(&[]);
+    wait_first_frame(&s);
+    s.wait_for_text("PID");
+    let mark = s.raw_len();
+    s.signal(libc::SIGTSTP);
+    s.wait_for_cond("opsdeck to be stopped (state T)", || process_state(s.pid()) == Some('T'));
+    s.wait_for_raw(mark, LEAVE_ALT_SCREEN);
+    let after = s.raw_since(mark);
+    for seq in [SHOW_CURSOR, MOUSE_OFF] {
+        assert!(after.contains(seq), "{seq:?} not sent before stopping: {after:?}");
+    }
+    assert!(!s.alternate_screen(), "stopped on the alternate screen\n{}", s.dump());
+    let lflag = s.local_flags();
+    assert!(lflag & libc::ICANON != 0 && lflag & libc::ECHO != 0, "stopped with the tty in raw mode");
+
+    let mark = s.raw_len();
+    s.signal(libc::SIGCONT);
+    s.wait_for_cond("opsdeck to run again", || process_state(s.pid()).is_some_and(|st| st != 'T'));
+    s.wait_for_raw(mark, ENTER_ALT_SCREEN);
+    s.wait_for_screen("the redrawn cockpit", |scr| {
+        scr.alternate_screen() && scr.contents().contains("1 Metrics") && scr.contents().contains("PID")
+    });
+    let lflag = s.local_flags();
+    assert!(lflag & (libc::ICANON | libc::ECHO) == 0, "raw mode was not taken again");
+    // One key, no Enter: the tab switches.
+    s.send("2");
+    wait_alerts_tab(&s);
+    quit_cleanly(&mut s);
+    assert_terminal_restored(&s);
+}
+
 /// Arming with the longest window the config allows neither panics nor
 /// overflows: the notice names the window and the cockpit keeps working.
 #[test]
@@ -308,8 +353,9 @@ fg %1
     for seq in [SHOW_CURSOR, MOUSE_OFF] {
         assert!(after.contains(seq), "{seq:?} not sent before stopping: {after:?}");
     }
-    // 148 = 128 + SIGTSTP: the shell saw it stop, not exit.
-    s.wait_for_text("wrapper: opsdeck status 148");
+    // 147 = 128 + SIGSTOP: the shell saw it stop, not exit. (opsdeck
+    // handles SIGTSTP to give the terminal back, so it stops with SIGSTOP.)
+    s.wait_for_text("wrapper: opsdeck status 147");
     assert!(
         !s.alternate_screen(),
         "stopped, but the terminal is still on the alternate screen\n{}",
