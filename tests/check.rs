@@ -204,3 +204,27 @@ fn a_stored_failed_verify_is_critical_with_its_reason() {
         report["lines"].as_array().expect("lines").iter().find(|l| l["rule"] == "BackupVerifyFailed");
     assert_eq!(judged.map(|l| l["status"].clone()), Some(json!("crit")), "{json}");
 }
+
+/// A state store that cannot be read leaves every verify unjudged: the run
+/// says so (unknown, exit 3) rather than calling the catalog's verifies OK.
+#[test]
+fn an_unreadable_state_store_is_unknown_not_ok() {
+    let sandbox = Sandbox::new();
+    let full = sandbox.path().join("dumps/full");
+    std::fs::create_dir_all(&full).expect("mkdir");
+    std::fs::write(full.join("db.sql"), "INSERT INTO t VALUES (1);\n").expect("dump");
+    // A directory where the store file should be: it exists, and no SQLite opens it.
+    std::fs::create_dir_all(sandbox.path().join("data/opsdeck/state.db")).expect("mkdir");
+    let quiet = sandbox.write("quiet.log", "");
+    let config = format!(
+        "[[backups]]\nname = \"dumps\"\nkind = \"dir\"\npath = \"{}\"\nrpo = \"26h\"\n\n\
+         [[logs]]\nname = \"quiet\"\npath = \"{}\"\n",
+        sandbox.path().join("dumps").display(),
+        quiet.display()
+    );
+    let (code, out) = check(&sandbox, &config, &[]);
+    assert_eq!(code, 3, "{out}");
+    let line = out.lines().find(|l| l.contains("stored verifies")).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.starts_with("  UNKNOWN") && line.contains("cannot read the state store: "), "{out}");
+    assert!(line.contains("state.db"), "the line names the store: {out}");
+}
