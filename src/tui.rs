@@ -1,6 +1,7 @@
 //! The terminal: entering and leaving raw mode and the alternate screen,
-//! drawing each frame as one synchronized update, suspending for Ctrl-Z, and
-//! making sure the terminal is restored however the program ends.
+//! drawing each frame as one synchronized update, stopping for Ctrl-Z and
+//! SIGTSTP (and taking the terminal again on SIGCONT), and making sure the
+//! terminal is restored however the program ends.
 
 use std::io::{self, BufWriter, Stdout, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -99,15 +100,37 @@ impl Tui {
         if !has_job_control() {
             return Ok(false);
         }
+        self.stop()?;
+        Ok(true)
+    }
+
+    /// SIGTSTP from outside (`kill -TSTP`), or Ctrl-Z: give the terminal
+    /// back (main screen, cooked mode), stop, and on SIGCONT take it again
+    /// and repaint everything. opsdeck handles SIGTSTP to restore the
+    /// terminal first, so it stops with SIGSTOP, which cannot be caught;
+    /// whoever sent the stop can continue it (a shell's `fg`, `kill -CONT`).
+    pub fn stop(&mut self) -> io::Result<()> {
         restore()?;
-        // SAFETY: raise(3) has no memory-safety preconditions; SIGTSTP's default
-        // action stops the process and execution continues here after SIGCONT.
+        // SAFETY: raise(3) has no memory-safety preconditions; SIGSTOP stops
+        // the process and execution continues here after SIGCONT.
         unsafe {
-            libc::raise(libc::SIGTSTP);
+            libc::raise(libc::SIGSTOP);
+        }
+        self.resume()
+    }
+
+    /// After SIGCONT: the shell may have put the terminal back in cooked
+    /// mode on the main screen while we were stopped, so raw mode, the
+    /// alternate screen and the mouse are set again and the next draw
+    /// repaints every cell.
+    pub fn resume(&mut self) -> io::Result<()> {
+        // crossterm skips enabling a raw mode it believes is on, but the
+        // tty may have been reset under it: leave it first, then enter.
+        if ACTIVE.load(Ordering::SeqCst) {
+            disable_raw_mode()?;
         }
         enter_modes()?;
-        self.clear()?;
-        Ok(true)
+        self.clear()
     }
 }
 

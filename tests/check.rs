@@ -126,3 +126,105 @@ fn a_broken_config_is_unknown_with_its_position() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("bad.toml:1:1") && err.contains("must start with http://"), "{err}");
 }
+
+/// A gzip dump of `lines` INSERTs with its sha256sum sidecar, then cut in
+/// half after the sidecar was written: a dump that ran out of disk.
+fn cut_dump(dir: &std::path::Path, name: &str, lines: u32) -> std::path::PathBuf {
+    use std::io::Write;
+    let text: String = (0..lines).map(|i| format!("INSERT INTO t VALUES ({i});\n")).collect();
+    let mut gz = std::process::Command::new("gzip")
+        .arg("-c")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("gzip");
+    gz.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("feed gzip");
+    let out = gz.wait_with_output().expect("gzip output");
+    let path = dir.join(name);
+    std::fs::write(&path, &out.stdout).expect("write dump");
+    let sum = std::process::Command::new("sha256sum").arg(name).current_dir(dir).output().expect("sha256sum");
+    std::fs::write(dir.join(format!("{name}.sha256")), sum.stdout).expect("sidecar");
+    std::fs::write(&path, &out.stdout[..out.stdout.len() / 2]).expect("cut");
+    path
+}
+
+/// A verify that failed is held in the state store; `check` judges the
+/// catalog with it as the Backups tab does (`BackupVerifyFailed`,
+/// critical), saying which backup and why, and exits 2. The failure is
+/// the product's own: its verify action run on a cut dump, recorded in a
+/// real store file where the cockpit keeps it.
+#[test]
+fn a_stored_failed_verify_is_critical_with_its_reason() {
+    let sandbox = Sandbox::new();
+    let full = sandbox.path().join("dumps/full");
+    std::fs::create_dir_all(&full).expect("mkdir");
+    let dump = cut_dump(&full, "db_c.sql.gz", 30_000);
+    let quiet = sandbox.write("quiet.log", "");
+    let config = format!(
+        "[[backups]]\nname = \"mysql-dumps\"\nkind = \"dir\"\npath = \"{}\"\nrpo = \"26h\"\n\
+         [backups.patterns]\nfull = \"full/*.sql.gz\"\n\n[[logs]]\nname = \"quiet\"\npath = \"{}\"\n",
+        sandbox.path().join("dumps").display(),
+        quiet.display()
+    );
+
+    // Before any verify: the catalog is fresh and nothing failed.
+    let (code, out) = check(&sandbox, &config, &[]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().any(|l| l.starts_with("  OK") && l.contains("BackupVerifyFailed")), "{out}");
+
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("rt");
+    let ending = rt.block_on(async {
+        let store_path = sandbox.path().join("data/opsdeck/state.db");
+        let store = opsdeck::store::Store::open(&store_path).await.expect("open the store");
+        let plan = opsdeck::ops::backup::BackupPlan::VerifyFile {
+            catalog: "mysql-dumps".into(),
+            backup: "full/db_c.sql.gz".into(),
+            path: dump.clone(),
+            checksum: None,
+        };
+        let (lines, _keep) = tokio::sync::mpsc::channel(64);
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let outcome = plan.execute(std::time::Duration::from_secs(60), &cancel, &lines, Some(&store)).await;
+        store.close().await;
+        outcome.ending
+    });
+    assert!(!ending.succeeded(), "the cut dump verified: {ending:?}");
+
+    let (code, out) = check(&sandbox, &config, &[]);
+    assert_eq!(code, 2, "{out}");
+    let crit = out
+        .lines()
+        .find(|l| l.starts_with("  CRIT") && l.contains("mysql-dumps"))
+        .unwrap_or_else(|| panic!("no CRIT line for mysql-dumps:\n{out}"));
+    assert!(crit.contains("1 backup(s) failed verification"), "{out}");
+    assert!(crit.contains("full/db_c.sql.gz failed verification: ") && crit.contains("gzip"), "{out}");
+    let (_, json) = check(&sandbox, &config, &["--json"]);
+    let report: serde_json::Value = serde_json::from_str(json.trim()).expect("json");
+    let judged =
+        report["lines"].as_array().expect("lines").iter().find(|l| l["rule"] == "BackupVerifyFailed");
+    assert_eq!(judged.map(|l| l["status"].clone()), Some(json!("crit")), "{json}");
+}
+
+/// A state store that cannot be read leaves every verify unjudged: the run
+/// says so (unknown, exit 3) rather than calling the catalog's verifies OK.
+#[test]
+fn an_unreadable_state_store_is_unknown_not_ok() {
+    let sandbox = Sandbox::new();
+    let full = sandbox.path().join("dumps/full");
+    std::fs::create_dir_all(&full).expect("mkdir");
+    std::fs::write(full.join("db.sql"), "INSERT INTO t VALUES (1);\n").expect("dump");
+    // A directory where the store file should be: it exists, and no SQLite opens it.
+    std::fs::create_dir_all(sandbox.path().join("data/opsdeck/state.db")).expect("mkdir");
+    let quiet = sandbox.write("quiet.log", "");
+    let config = format!(
+        "[[backups]]\nname = \"dumps\"\nkind = \"dir\"\npath = \"{}\"\nrpo = \"26h\"\n\n\
+         [[logs]]\nname = \"quiet\"\npath = \"{}\"\n",
+        sandbox.path().join("dumps").display(),
+        quiet.display()
+    );
+    let (code, out) = check(&sandbox, &config, &[]);
+    assert_eq!(code, 3, "{out}");
+    let line = out.lines().find(|l| l.contains("stored verifies")).unwrap_or_else(|| panic!("{out}"));
+    assert!(line.starts_with("  UNKNOWN") && line.contains("cannot read the state store: "), "{out}");
+    assert!(line.contains("state.db"), "the line names the store: {out}");
+}

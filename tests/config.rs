@@ -1,8 +1,11 @@
 //! The config as users meet it: the shipped example is the defaults, and each
 //! file in tests/invalid_configs/ fails with the message its first line names.
 
+mod common;
+
 use std::path::Path;
 
+use common::Sandbox;
 use opsdeck::config::{self, Config};
 
 #[test]
@@ -122,5 +125,61 @@ fn the_readme_keymap_names_every_action() {
     for action in opsdeck::action::Action::ALL {
         let name = format!("`{}`", action.config_name());
         assert!(readme.contains(&name), "README.md's key table lacks {name}");
+    }
+}
+
+/// `opsdeck config check`, the real binary, on a duration past its bound:
+/// it fails with EX_CONFIG and points at the value, file:line:column.
+/// `arm_window = "18446744073709551615s"` used to pass, and pressing A then
+/// overflowed the clock and panicked.
+#[test]
+fn config_check_rejects_durations_past_their_bounds_at_their_position() {
+    let sandbox = Sandbox::new();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/invalid_configs");
+    for (file, position, message) in [
+        (
+            "arm_window_overflow.toml",
+            ":3:14: ",
+            "duration \"18446744073709551615s\" is out of range: allowed 1s to 1day",
+        ),
+        ("backup_rpo_too_long.toml", ":6:7: ", "duration \"20y\" is out of range: allowed 1s to 10years"),
+        (
+            "backup_retention_too_long.toml",
+            ":6:43: ",
+            "duration \"11y\" is out of range: allowed 1s to 10years",
+        ),
+    ] {
+        let path = dir.join(file);
+        let out = sandbox.command(["config", "check", path.to_str().expect("utf-8")]).output().expect("run");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(78), "{file}: {out:?}");
+        let first = stderr.lines().next().unwrap_or_default();
+        assert_eq!(first, format!("opsdeck: error: {}{position}{message}", path.display()), "{file}");
+        assert!(stderr.contains(" | ") && stderr.contains('^'), "{file}: the value is quoted: {stderr}");
+    }
+}
+
+/// Every duration in the example is within its bounds, and each documents them.
+#[test]
+fn the_example_documents_every_duration_bound() {
+    use opsdeck::config::duration as d;
+    for (bounds, setting) in [
+        (d::POLL, "refresh"),
+        (d::HISTORY, "history"),
+        (d::WALL_CYCLE, "cycle"),
+        (d::ARM_WINDOW, "arm_window"),
+        (d::RULE_FOR, "for"),
+        (d::RUN_TIMEOUT, "timeout"),
+        (d::COOLDOWN, "cooldown"),
+        (d::SLOW, "slow"),
+        (d::BACKUP_AGE, "rpo"),
+        (d::RESCAN, "interval"),
+    ] {
+        let range = format!(
+            "{} .. {}",
+            humantime::format_duration(bounds.min),
+            humantime::format_duration(bounds.max)
+        );
+        assert!(config::EXAMPLE.contains(&range), "config.example.toml does not document {setting}: {range}");
     }
 }

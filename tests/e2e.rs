@@ -167,6 +167,66 @@ fn sigint_exits_130_and_restores_the_terminal() {
 }
 
 #[test]
+fn sigquit_exits_131_and_restores_the_terminal() {
+    signal_exits_with(libc::SIGQUIT, 131);
+}
+
+/// `kill -TSTP` from outside: the terminal is given back (main screen,
+/// cooked mode) before the process stops; `kill -CONT` takes it again,
+/// repaints everything, and keys work at once, without an Enter. Spawned
+/// straight into the PTY, the process group is orphaned and a SIGTSTP's
+/// default action would be discarded: opsdeck stops itself all the same,
+/// since whoever sent the stop can continue it.
+#[test]
+fn sigtstp_gives_the_terminal_back_and_sigcont_takes_it_again() {
+    let sandbox = Sandbox::new();
+    let mut s = sandbox.spawn(&[]);
+    wait_first_frame(&s);
+    s.wait_for_text("PID");
+    let mark = s.raw_len();
+    s.signal(libc::SIGTSTP);
+    s.wait_for_cond("opsdeck to be stopped (state T)", || process_state(s.pid()) == Some('T'));
+    s.wait_for_raw(mark, LEAVE_ALT_SCREEN);
+    let after = s.raw_since(mark);
+    for seq in [SHOW_CURSOR, MOUSE_OFF] {
+        assert!(after.contains(seq), "{seq:?} not sent before stopping: {after:?}");
+    }
+    assert!(!s.alternate_screen(), "stopped on the alternate screen\n{}", s.dump());
+    let lflag = s.local_flags();
+    assert!(lflag & libc::ICANON != 0 && lflag & libc::ECHO != 0, "stopped with the tty in raw mode");
+
+    let mark = s.raw_len();
+    s.signal(libc::SIGCONT);
+    s.wait_for_cond("opsdeck to run again", || process_state(s.pid()).is_some_and(|st| st != 'T'));
+    s.wait_for_raw(mark, ENTER_ALT_SCREEN);
+    s.wait_for_screen("the redrawn cockpit", |scr| {
+        scr.alternate_screen() && scr.contents().contains("1 Metrics") && scr.contents().contains("PID")
+    });
+    let lflag = s.local_flags();
+    assert!(lflag & (libc::ICANON | libc::ECHO) == 0, "raw mode was not taken again");
+    // One key, no Enter: the tab switches.
+    s.send("2");
+    wait_alerts_tab(&s);
+    quit_cleanly(&mut s);
+    assert_terminal_restored(&s);
+}
+
+/// Arming with the longest window the config allows neither panics nor
+/// overflows: the notice names the window and the cockpit keeps working.
+#[test]
+fn arming_with_the_longest_allowed_window_works() {
+    let sandbox = Sandbox::new();
+    let config = sandbox.write("guard.toml", "[guard]\narm_window = \"1day\"\n");
+    let mut s = sandbox.spawn(&["--config", config.to_str().expect("utf-8")]);
+    wait_first_frame(&s);
+    s.send("A");
+    s.wait_for_text("ARMED for 1day");
+    s.send("2");
+    wait_alerts_tab(&s);
+    quit_cleanly(&mut s);
+}
+
+#[test]
 fn non_tty_stdin_gives_one_clear_error() {
     let sandbox = Sandbox::new();
     let out = sandbox
@@ -253,27 +313,20 @@ fn config_check_and_init() {
     assert_eq!(std::fs::read_to_string(&path).unwrap(), written, "--force did not rewrite the example");
 }
 
-/// The job-control path a user takes: a shell with job control runs the
-/// cockpit in its own foreground process group, Ctrl-Z stops it, `fg`
-/// continues it.
-///
-/// Run directly under the PTY (as portable-pty spawns it, a session leader
-/// whose parent is in another session), the cockpit's process group is
-/// orphaned and the kernel discards SIGTSTP, so nothing can stop it there;
-/// see `ctrl_z_in_an_orphaned_process_group_keeps_running`. Hence the
-/// wrapper: `bash -c` with `set -m` (job control without an interactive
-/// shell or rc files), which waits for one line on the terminal between
-/// the stop and `fg`.
-#[test]
-fn ctrl_z_suspends_and_fg_redraws() {
-    const SCRIPT: &str = r#"set -m
+/// `bash -c` with `set -m` (job control without an interactive shell or rc
+/// files) running the cockpit, waiting for one line on the terminal between
+/// its stop and `fg`.
+const JOB_CONTROL_WRAPPER: &str = r#"set -m
 "$0"
 printf '\nwrapper: opsdeck status %s\n' "$?"
 read -r _
 fg %1
 "#;
-    let sandbox = Sandbox::new();
-    let mut s = sandbox.spawn_argv(&["bash", "--norc", "--noprofile", "-c", SCRIPT, common::BIN], &[]);
+
+/// The cockpit under `JOB_CONTROL_WRAPPER`, drawn, and its pid.
+fn under_job_control(sandbox: &Sandbox) -> (Session, i32) {
+    let mut s =
+        sandbox.spawn_argv(&["bash", "--norc", "--noprofile", "-c", JOB_CONTROL_WRAPPER, common::BIN], &[]);
     let bash = s.pid();
     wait_first_frame(&s);
     let mut found = Vec::new();
@@ -284,6 +337,24 @@ fg %1
     let pid = found[0];
     s.adopt(pid);
     s.wait_for_text("PID");
+    (s, pid)
+}
+
+/// The job-control path a user takes: a shell with job control runs the
+/// cockpit in its own foreground process group, Ctrl-Z stops it, `fg`
+/// continues it.
+///
+/// Run directly under the PTY (as portable-pty spawns it, a session leader
+/// whose parent is in another session), the cockpit's process group is
+/// orphaned: no shell could `fg` it, so Ctrl-Z is refused there; see
+/// `ctrl_z_in_an_orphaned_process_group_keeps_running`. Hence the
+/// wrapper: `bash -c` with `set -m` (job control without an interactive
+/// shell or rc files), which waits for one line on the terminal between
+/// the stop and `fg` (`JOB_CONTROL_WRAPPER`).
+#[test]
+fn ctrl_z_suspends_and_fg_redraws() {
+    let sandbox = Sandbox::new();
+    let (mut s, pid) = under_job_control(&sandbox);
 
     let mark = s.raw_len();
     s.send("\x1a");
@@ -293,8 +364,9 @@ fg %1
     for seq in [SHOW_CURSOR, MOUSE_OFF] {
         assert!(after.contains(seq), "{seq:?} not sent before stopping: {after:?}");
     }
-    // 148 = 128 + SIGTSTP: the shell saw it stop, not exit.
-    s.wait_for_text("wrapper: opsdeck status 148");
+    // 147 = 128 + SIGSTOP: the shell saw it stop, not exit. (opsdeck
+    // handles SIGTSTP to give the terminal back, so it stops with SIGSTOP.)
+    s.wait_for_text("wrapper: opsdeck status 147");
     assert!(
         !s.alternate_screen(),
         "stopped, but the terminal is still on the alternate screen\n{}",
@@ -310,6 +382,36 @@ fg %1
     });
 
     // Still responsive after the round trip; `fg` passes its exit code on.
+    s.send("q");
+    assert_eq!(s.wait_exit(), 0, "exit code of `fg`, i.e. of opsdeck");
+}
+
+/// The reported case: `kill -TSTP` on a cockpit a job-control shell runs.
+/// It gives the terminal back before it stops (the shell's prompt is on the
+/// main screen, in cooked mode), and after `fg` it is raw and redrawn again,
+/// so a single key works without an Enter.
+#[test]
+fn kill_tstp_under_a_shell_then_fg_takes_the_terminal_again() {
+    let sandbox = Sandbox::new();
+    let (mut s, pid) = under_job_control(&sandbox);
+    // SAFETY: kill(2) only reads its arguments.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTSTP) }, 0);
+    s.wait_for_cond("opsdeck to be stopped (state T)", || process_state(pid) == Some('T'));
+    // The shell saw it stop (status 128 + the stop signal), and prints on the main screen.
+    s.wait_for_text("wrapper: opsdeck status 14");
+    assert!(!s.alternate_screen(), "stopped on the alternate screen\n{}", s.dump());
+    let lflag = s.local_flags();
+    assert!(lflag & libc::ICANON != 0, "stopped with the tty in raw mode");
+
+    let mark = s.raw_len();
+    s.send("\r"); // the wrapper's `read`; then `fg`
+    s.wait_for_cond("opsdeck to run again", || process_state(pid).is_some_and(|st| st != 'T'));
+    s.wait_for_raw(mark, ENTER_ALT_SCREEN);
+    s.wait_for_screen("the redrawn cockpit", |scr| {
+        scr.alternate_screen() && scr.contents().contains("1 Metrics") && scr.contents().contains("PID")
+    });
+    s.send("2");
+    wait_alerts_tab(&s);
     s.send("q");
     assert_eq!(s.wait_exit(), 0, "exit code of `fg`, i.e. of opsdeck");
 }

@@ -108,3 +108,85 @@ fn log_flag_opens_the_logs_tab_at_the_end_of_the_file() {
     assert!(screen.contains("big.log"), "the source is named by its file:\n{screen}");
     assert!(!screen.contains("line number 000000"), "it starts at the end, not the top:\n{screen}");
 }
+
+/// The status bar's clock (`HH:MM:SS`), which ticks once a second.
+fn clock(screen: &str) -> Option<String> {
+    let chars: Vec<char> = screen.chars().collect();
+    chars.windows(8).map(|w| w.iter().collect::<String>()).find(|w| {
+        let b = w.as_bytes();
+        b.len() == 8
+            && [0, 1, 3, 4, 6, 7].iter().all(|&i| b[i].is_ascii_digit())
+            && b[2] == b':'
+            && b[5] == b':'
+    })
+}
+
+/// The source strip's row for `name`.
+fn strip_row<'a>(screen: &'a str, name: &str) -> &'a str {
+    let starts = |l: &str| l.trim_start_matches(['│', ' ']).starts_with(name);
+    screen.lines().find(|l| starts(l) && l.contains("lines/s")).unwrap_or("")
+}
+
+/// The backlog read at start is history, not a rate: 950 ERROR lines
+/// stamped three hours ago and 50 without a time (the last 1,000 lines of
+/// the file) count 0 errors a minute and fire no `LogErrors` (its `for`
+/// set to 0 here, so one evaluation would fire it). Error lines written
+/// after start do count: those without a time as they arrive, those with
+/// one by it.
+#[test]
+fn the_backlog_read_at_start_is_not_counted_as_live_errors() {
+    let sandbox = Sandbox::new();
+    let log = sandbox.path().join("app.log");
+    let old = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(3)).strftime("%Y-%m-%dT%H:%M:%SZ");
+    let mut backlog: String =
+        (0..950).map(|i| format!("{old} ERROR request {i}: upstream timed out\n")).collect();
+    backlog.extend((0..50).map(|i| format!("ERROR untimed failure {i}\n")));
+    append(&log, &backlog);
+    let config = sandbox.write(
+        "logs.toml",
+        &format!(
+            "[[logs]]\nname = \"app\"\npath = \"{}\"\n\n\
+             [[rules]]\nname = \"LogErrors\"\nfor = \"0s\"\n\n\
+             [[rules]]\nname = \"HighCpu\"\nenabled = false\n\n\
+             [[rules]]\nname = \"HighMemory\"\nenabled = false\n\n\
+             [[rules]]\nname = \"DiskFull\"\nenabled = false\n",
+            log.display()
+        ),
+    );
+    let mut s = start(&sandbox, &config);
+    s.send("5");
+    s.wait_for_text("untimed failure 49");
+    let screen = s.wait_for("the strip to count the backlog as nothing", |t| {
+        let row = strip_row(t, "app");
+        row.contains(" 0 lines/s") && row.contains("err    0/min")
+    });
+    // A few ticks with the backlog in place: each node sample judges the rules.
+    let seen = std::cell::RefCell::new(vec![clock(&screen).expect("a clock")]);
+    let screen = s.wait_for("three more clock ticks", |t| {
+        let mut seen = seen.borrow_mut();
+        if let Some(c) = clock(t)
+            && !seen.contains(&c)
+        {
+            seen.push(c);
+        }
+        seen.len() >= 4
+    });
+    let row = strip_row(&screen, "app");
+    assert!(row.contains("err    0/min"), "the backlog counted after ticks: {row}");
+    s.send("2");
+    let alerts = s.wait_for("the Alerts tab", |t| t.contains("╭ Alerts ") || t.contains("[[alertmanager]]"));
+    // The empty state names the rules it watches; a firing one shows its summary.
+    assert!(!alerts.contains("errors a minute"), "the backlog fired LogErrors:\n{alerts}");
+
+    // News: 20 timeless error lines and 5 stamped now, 25 errors this minute.
+    let now = jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ");
+    let mut news: String = (0..20).map(|i| format!("ERROR new failure {i}\n")).collect();
+    news.extend((0..5).map(|i| format!("{now} ERROR stamped failure {i}\n")));
+    append(&log, &news);
+    s.send("5");
+    s.wait_for("the new errors counted", |t| strip_row(t, "app").contains("err   25/min"));
+    s.send("2");
+    s.wait_for("LogErrors firing on the new errors", |t| t.contains("app logs 25 errors a minute"));
+    s.send("q");
+    assert_eq!(s.wait_exit(), 0, "{}", s.dump());
+}

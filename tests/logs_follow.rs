@@ -47,7 +47,7 @@ fn lines_of(events: &[FollowEvent]) -> Vec<RawLine> {
     events
         .iter()
         .filter_map(|event| match event {
-            FollowEvent::Lines(lines) => Some(lines.clone()),
+            FollowEvent::Lines(lines) | FollowEvent::Backlog(lines) => Some(lines.clone()),
             _ => None,
         })
         .flatten()
@@ -552,7 +552,8 @@ async fn a_glob_follows_files_created_later_from_their_start() {
     fs::write(dir.path().join("notes.txt"), numbered(9999)).expect("write");
     let pattern = format!("{}/*.log", dir.path().display());
     let mut live = Live::start(&pattern, FollowOptions { initial_lines: 10, ..FollowOptions::default() });
-    live.wait_for("a.log's tail", |seen| seen.iter().any(|(_, e)| matches!(e, FollowEvent::Lines(_)))).await;
+    live.wait_for("a.log's tail", |seen| seen.iter().any(|(_, e)| matches!(e, FollowEvent::Backlog(_))))
+        .await;
     assert_eq!(live.numbers_from(&a), (1990..2000).collect::<Vec<_>>());
 
     let b = dir.path().join("sub-not-matched");

@@ -3,7 +3,6 @@
 //! (the view stays still while lines keep arriving and are counted), a
 //! cursor, search, wrap and horizontal scroll.
 
-use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
 use regex::Regex;
@@ -11,6 +10,7 @@ use regex::Regex;
 use crate::alerts::rules::Sample;
 use crate::logs::buffer::{Filter, LogBuffer, search_pattern};
 use crate::logs::line::Level;
+use crate::logs::rate::{RateCounts, counted_at};
 use crate::model::history::History;
 use crate::sources::logs::{LogBatch, LogState};
 
@@ -35,14 +35,13 @@ pub struct SourceState {
     pub lines: u64,
     /// Its reader has reported once (its backlog read, or why it cannot be).
     pub answered: bool,
-    /// Lines per second, one value per second.
+    /// Lines per second, one value per second (by each line's own time).
     pub rate: History,
     /// Errors (level error or worse) per second.
     pub errors: History,
-    /// Lines and errors since the last second boundary.
-    pending: (u64, u64),
-    /// Errors per second over the last minute.
-    recent_errors: VecDeque<(Instant, u64)>,
+    /// Lines and errors per second of their own time: what the rates and
+    /// the `LogErrors` rule read (see `logs::rate`).
+    pub counts: RateCounts,
 }
 
 impl SourceState {
@@ -57,14 +56,35 @@ impl SourceState {
             answered: false,
             rate: History::new(RATE_HISTORY, period),
             errors: History::new(RATE_HISTORY, period),
-            pending: (0, 0),
-            recent_errors: VecDeque::new(),
+            counts: RateCounts::default(),
         }
     }
 
-    /// Error lines in the last minute.
+    /// Error lines of the last minute, by their own time.
     pub fn errors_last_minute(&self) -> u64 {
-        self.recent_errors.iter().map(|(_, n)| n).sum::<u64>() + self.pending.1
+        self.counts.errors_recent(ERROR_WINDOW)
+    }
+
+    /// Error lines in the `window` ending at `now`, by their own time.
+    pub fn errors_within(&self, window: Duration, now: jiff::Timestamp) -> u64 {
+        self.counts.errors_within(window, now)
+    }
+
+    /// Redraw the sparklines from the counts: one point per second of the
+    /// last `RATE_HISTORY`, up to the last whole second before `wall`, so a
+    /// line that arrived late still lands in its own second.
+    fn rebuild_histories(&mut self, now: Instant, wall: jiff::Timestamp) {
+        let period = Duration::from_secs(1);
+        let last = wall.as_second() - 1;
+        let first = last - RATE_HISTORY.as_secs() as i64 + 1;
+        let (mut rate, mut errors) = (History::new(RATE_HISTORY, period), History::new(RATE_HISTORY, period));
+        for s in self.counts.dense(first, last) {
+            let back = u64::try_from(wall.as_second() - s.at).unwrap_or(0);
+            let Some(t) = now.checked_sub(Duration::from_secs(back)) else { continue };
+            rate.push(t, s.lines as f64);
+            errors.push(t, s.errors as f64);
+        }
+        (self.rate, self.errors) = (rate, errors);
     }
 }
 
@@ -144,7 +164,8 @@ impl LogsPane {
         LogsPane::new(described, capacity)
     }
 
-    /// Fold in lines (already parsed on the reader's task) and state.
+    /// Fold in lines (already parsed on the reader's task) and state. Each
+    /// line counts toward the rates at its own time (`logs::rate`).
     pub fn on_batch(&mut self, batch: LogBatch) {
         let Some(src) = self.sources.get_mut(usize::from(batch.source)) else { return };
         src.answered = true;
@@ -157,34 +178,28 @@ impl LogsPane {
             Some(LogState::Reading) => src.error = None,
             None => {}
         }
+        src.counts.advance(batch.read_at);
         for (line, continuation) in batch.lines {
             src.lines += 1;
-            src.pending.0 += 1;
-            if line.level.is_some_and(|l| l >= Level::Error) {
-                src.pending.1 += 1;
+            if let Some(at) = counted_at(line.time, batch.read_at, batch.backlog) {
+                // A stack trace's lines belong to the record above, counted once.
+                let error = !continuation && line.level.is_some_and(|l| l >= Level::Error);
+                src.counts.add(at, error);
             }
             self.buffer.push(batch.source, line, continuation);
         }
     }
 
-    /// Once a second: close the rate buckets.
-    pub fn tick(&mut self, now: Instant) {
+    /// Once a second: time moves on for the counts, and the sparklines are
+    /// drawn again from them.
+    pub fn tick(&mut self, now: Instant, wall: jiff::Timestamp) {
         if self.last_second.is_some_and(|t| now.saturating_duration_since(t) < Duration::from_millis(900)) {
             return;
         }
         self.last_second = Some(now);
         for s in &mut self.sources {
-            let (lines, errors) = std::mem::take(&mut s.pending);
-            s.rate.push(now, lines as f64);
-            s.errors.push(now, errors as f64);
-            s.recent_errors.push_back((now, errors));
-            while s
-                .recent_errors
-                .front()
-                .is_some_and(|(t, _)| now.saturating_duration_since(*t) > ERROR_WINDOW)
-            {
-                s.recent_errors.pop_front();
-            }
+            s.counts.advance(wall);
+            s.rebuild_histories(now, wall);
         }
     }
 
@@ -388,87 +403,4 @@ impl LogsPane {
     }
 }
 
-impl LogsPane {
-    /// Typing into the filter or search line; returns whether the key was used.
-    /// The filter applies as it is typed; the search highlights as it is
-    /// typed and jumps on Enter.
-    pub fn edit_key(&mut self, key: &crossterm::event::KeyEvent) -> bool {
-        use crossterm::event::{KeyCode, KeyModifiers};
-        let Some((what, mut text)) = self.editing.take() else { return false };
-        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
-            return false; // ctrl-c always quits
-        }
-        match key.code {
-            KeyCode::Enter => {
-                if what == Editing::Search {
-                    self.set_search(&text);
-                }
-                return true;
-            }
-            KeyCode::Esc => text.clear(),
-            KeyCode::Backspace => {
-                text.pop();
-            }
-            KeyCode::Char(c) if !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT) => {
-                text.push(c)
-            }
-            _ => {
-                self.editing = Some((what, text));
-                return false;
-            }
-        }
-        match what {
-            Editing::Filter => self.set_filter(&text),
-            Editing::Search => match search_pattern(&text) {
-                Ok(re) if !text.is_empty() => self.search = Some((text.clone(), re)),
-                _ => self.search = None,
-            },
-        }
-        if key.code != KeyCode::Esc {
-            self.editing = Some((what, text));
-        }
-        true
-    }
-
-    /// A keymap action on the Logs tab; returns whether it was used.
-    pub fn apply(&mut self, action: crate::action::Action) -> bool {
-        use crate::action::Action as A;
-        match action {
-            A::Up => self.move_by(-1),
-            A::Down => self.move_by(1),
-            A::PageUp => self.move_by(-20),
-            A::PageDown => self.move_by(20),
-            A::Top => self.jump(false),
-            A::Bottom => self.jump(true),
-            A::Filter => self.editing = Some((Editing::Filter, self.buffer.filter().text.clone())),
-            A::Search => self.editing = Some((Editing::Search, String::new())),
-            A::SearchNext => self.search_step(true),
-            A::SearchPrev => self.search_step(false),
-            A::ToggleFollow => self.toggle_follow(),
-            A::ToggleWrap => self.wrap = !self.wrap,
-            A::ScrollLeft => self.hscroll = self.hscroll.saturating_sub(8),
-            A::ScrollRight if !self.wrap => self.hscroll = self.hscroll.saturating_add(8),
-            A::CycleSource => self.cycle_source(),
-            A::CycleLevel => self.cycle_level(),
-            A::Open if self.buffer.shown_len() > 0 => {
-                if self.cursor.is_none() {
-                    self.pause();
-                    self.cursor = self.end_position().and_then(|p| self.buffer.shown(p)).map(|e| e.seq);
-                }
-                self.detail = true;
-            }
-            A::CopyLine => {
-                self.copy_selected();
-            }
-            A::Back if self.detail => self.detail = false,
-            A::Back if self.input_error.is_some() => self.input_error = None,
-            A::Back if self.search.is_some() => self.search = None,
-            A::Back if self.buffer.filter().is_active() || !self.buffer.filter().text.is_empty() => {
-                self.buffer.set_filter(Filter::default());
-            }
-            A::Back if self.paused_at.is_some() => self.toggle_follow(),
-            _ => return false,
-        }
-        true
-    }
-}
+mod keys;

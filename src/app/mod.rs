@@ -128,6 +128,10 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigquit = signal(SignalKind::quit())?;
+    // Handled, so the terminal is given back before stopping (`tui.stop`).
+    let mut sigtstp = signal(SignalKind::from_raw(libc::SIGTSTP))?;
+    let mut sigcont = signal(SignalKind::from_raw(libc::SIGCONT))?;
     let mut clock =
         tokio::time::interval_at(next_wall_second(Duration::from_millis(5)), Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -181,6 +185,16 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
             _ = sigterm.recv() => break Ok(Exit::Signal(libc::SIGTERM)),
             _ = sighup.recv() => break Ok(Exit::Signal(libc::SIGHUP)),
             _ = sigint.recv() => break Ok(Exit::Signal(libc::SIGINT)),
+            _ = sigquit.recv() => break Ok(Exit::Signal(libc::SIGQUIT)),
+            _ = sigtstp.recv() => {
+                tui.stop()?;
+                effect = Effect::Repaint;
+            }
+            // Continued after a stop we did not see (SIGSTOP): take the terminal again.
+            _ = sigcont.recv() => {
+                tui.resume()?;
+                effect = Effect::Repaint;
+            }
         }
         // Coalesce: whatever else is already waiting goes into the same frame.
         while let Ok(update) = updates.try_recv() {

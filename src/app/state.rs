@@ -333,7 +333,7 @@ impl AppState {
     /// Once a second: the arming window may have ended.
     pub fn tick(&mut self) {
         self.backups.tick(self.now, self.wall);
-        self.logs.tick(self.now);
+        self.logs.tick(self.now, self.wall);
         if let Some(wall) = &mut self.wall_mode {
             let flash = self.alerts.flash_until;
             let (clusters, backups) = (!self.config.clusters.is_empty(), !self.config.backups.is_empty());

@@ -10,13 +10,15 @@ use super::{Area, Line, Status};
 use crate::alerts::model::{AlertState, Severity, SourceKind};
 use crate::alerts::rules::{Sample, format_value, node_samples, render};
 use crate::app::AppState;
+use crate::backups::findings::FindingKind;
 use crate::config::alerts::RuleConfig;
-use crate::logs::line::Level;
 use crate::sources::HealthStatus;
 use crate::sources::health_checks::Verdict;
 
-/// Error lines are counted over this window of each log's newest lines.
+/// Error lines are counted over this window, by their own time.
 const LOG_WINDOW: Duration = Duration::from_secs(15 * 60);
+const _: () =
+    assert!(LOG_WINDOW.as_secs() <= crate::logs::rate::KEPT.as_secs(), "counts must cover the window");
 
 /// Every source has answered once (or failed): the run can stop waiting.
 /// The node needs its second sample, the first carries no CPU figure.
@@ -168,7 +170,10 @@ fn by_rules(s: &AppState, out: &mut Vec<Line>) {
                     _ => labels.get(key).cloned(),
                 };
                 let mut detail = render(&rule.summary, lookup);
-                if let Some(why) = member_error(s, metric, labels) {
+                let why = member_error(s, metric, labels)
+                    .map(str::to_owned)
+                    .or_else(|| backup_findings(s, metric, labels));
+                if let Some(why) = why {
                     detail.push_str(&format!(": {why}"));
                 }
                 if !rule.for_.is_zero() {
@@ -203,6 +208,34 @@ fn member_error<'a>(s: &'a AppState, metric: &str, labels: &BTreeMap<String, Str
     let cluster = s.replication.clusters.iter().find(|c| Some(&c.config.name) == labels.get("cluster"))?;
     let i = cluster.config.members.iter().position(|a| Some(&a.to_string()) == labels.get("member"))?;
     cluster.members.get(i)?.error.as_deref()
+}
+
+/// What a backup rule counted, in the Backups tab's words: the catalog's
+/// findings of that kind (warning or worse, as the samples count them), so
+/// a failed verify says which backup and why.
+fn backup_findings(s: &AppState, metric: &str, labels: &BTreeMap<String, String>) -> Option<String> {
+    let kind = match metric {
+        "backup_verify_failed" => FindingKind::VerifyFailed,
+        "backup_gaps" => FindingKind::Gap,
+        "backup_size_anomalies" => FindingKind::SizeAnomaly,
+        "backup_retention" => FindingKind::Retention,
+        _ => return None,
+    };
+    let catalog = s.backups.catalogs.iter().find(|c| Some(&c.config.name) == labels.get("catalog"))?;
+    let found: Vec<&str> = catalog
+        .assessment
+        .iter()
+        .flat_map(|a| &a.findings)
+        .filter(|f| f.kind == kind && f.severity <= Severity::Warning)
+        .map(|f| f.message.as_str())
+        .collect();
+    (!found.is_empty()).then(|| found.join("; "))
+}
+
+/// The stored verifies could not be read: every catalog's verify line is
+/// blind, so the run says so rather than calling them OK.
+pub(super) fn stored_checks_unreadable(error: String) -> Line {
+    line(Area::Backups, Status::Unknown, "stored verifies", format!("cannot read the state store: {error}"))
 }
 
 /// `%` for percentages, `s` for durations in seconds.
@@ -314,23 +347,13 @@ fn unanswered(s: &AppState, budget: Duration, out: &mut Vec<Line>) {
     }
 }
 
-/// Per log source: error lines among its newest lines that carry a time
-/// within the last 15 minutes, judged by the `LogErrors` rule's per-minute
-/// threshold. Lines without a time cannot be placed and are not counted.
+/// Per log source: error lines of the last 15 minutes by their own time,
+/// as the Logs tab counts them (`logs::rate`), judged by the `LogErrors`
+/// rule's per-minute threshold. Backlog lines without a time cannot be
+/// placed and are not counted; lines written during the run count as read.
 fn logs(s: &AppState, budget: Duration, out: &mut Vec<Line>) {
     let rule = s.config.rules.iter().find(|r| r.enabled && r.metric == "log_errors_per_minute");
-    let since = s.wall - jiff::SignedDuration::try_from(LOG_WINDOW).unwrap_or_default();
-    let mut errors = vec![0u64; s.logs.sources.len()];
-    for e in s.logs.buffer.iter() {
-        let recent = e.line.time.is_some_and(|t| t >= since);
-        if recent
-            && e.level.is_some_and(|l| l >= Level::Error)
-            && !e.continuation
-            && let Some(n) = errors.get_mut(usize::from(e.source))
-        {
-            *n += 1;
-        }
-    }
+    let errors = s.logs.sources.iter().map(|src| src.errors_within(LOG_WINDOW, s.wall));
     for (src, n) in s.logs.sources.iter().zip(errors) {
         let missing =
             src.note.as_deref().filter(|n| src.lines == 0 && n.ends_with("missing, waiting for it"));

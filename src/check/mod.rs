@@ -150,6 +150,15 @@ pub async fn run(config: Config, host: String) -> Result<Report, String> {
     let (tx, mut updates) = mpsc::channel::<Update>(256);
     let cancel = CancellationToken::new();
     crate::app::spawn_sources(&mut state, None, &tx, &cancel);
+    // The stored verifies judge the catalogs as on the Backups tab: held
+    // before the first listing arrives, so every assessment includes them.
+    let mut store_error = None;
+    if !state.config.backups.is_empty() {
+        match stored_checks(crate::store::default_path(), budget).await {
+            Ok(records) => state.backups.on_checks(records, Timestamp::now()),
+            Err(e) => store_error = Some(e),
+        }
+    }
     let deadline = tokio::time::Instant::from_std(started + budget);
     while !lines::all_answered(&state) {
         tokio::select! {
@@ -168,8 +177,30 @@ pub async fn run(config: Config, host: String) -> Result<Report, String> {
     state.now = Instant::now();
     state.wall = Timestamp::now();
     let mut lines = lines::judge(&state, budget);
+    if let Some(e) = store_error {
+        lines.push(lines::stored_checks_unreadable(e));
+    }
     lines.sort_by(|a, b| a.area.cmp(&b.area).then(b.status.cmp(&a.status)).then(a.subject.cmp(&b.subject)));
     Ok(Report { host: state.host.clone(), at, took: started.elapsed(), lines })
+}
+
+/// The latest backup checks in the state store at `path`; none when there
+/// is no store yet (nothing was ever verified on this host).
+async fn stored_checks(
+    path: Option<std::path::PathBuf>,
+    budget: Duration,
+) -> Result<Vec<crate::backups::checks::CheckRecord>, String> {
+    let Some(path) = path.filter(|p| p.exists()) else { return Ok(Vec::new()) };
+    let read = async {
+        let store = crate::store::Store::open(&path).await?;
+        let records = crate::backups::checks::latest(&store).await;
+        store.close().await;
+        records
+    };
+    let took = humantime::format_duration(budget);
+    tokio::time::timeout(budget, read)
+        .await
+        .map_err(|_| format!("{}: no answer within {took}", path.display()))?
 }
 
 /// How long the run may wait: the slowest configured source's timeout, and

@@ -65,10 +65,10 @@ pub struct ActionConfig {
     #[serde(default = "yes")]
     pub mutating: bool,
     /// Longest run before the process group is killed.
-    #[serde(default = "default_timeout", deserialize_with = "duration::any")]
+    #[serde(default = "default_timeout", deserialize_with = "duration::run_timeout")]
     pub timeout: Duration,
     /// Least time between two runs on the same target (anti-flap).
-    #[serde(default, deserialize_with = "optional_duration")]
+    #[serde(default, deserialize_with = "duration::cooldown_opt")]
     pub cooldown: Option<Duration>,
     /// Working directory.
     #[serde(default)]
@@ -111,10 +111,6 @@ fn non_empty_argv<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Err
         return Err(serde::de::Error::custom("argv needs at least a program"));
     }
     Ok(argv)
-}
-
-fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    duration::any(d).map(Some)
 }
 
 impl super::sources::Named for ActionConfig {

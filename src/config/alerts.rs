@@ -176,17 +176,13 @@ struct RawRule {
     op: Option<RuleOp>,
     threshold: Option<f64>,
     clear: Option<f64>,
-    #[serde(rename = "for", default, deserialize_with = "some_duration")]
+    #[serde(rename = "for", default, deserialize_with = "duration::rule_for_opt")]
     for_: Option<Duration>,
     severity: Option<RuleSeverity>,
     labels: Option<BTreeMap<String, String>>,
     summary: Option<String>,
     description: Option<String>,
     enabled: Option<bool>,
-}
-
-fn some_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    duration::any(d).map(Some)
 }
 
 impl TryFrom<RawRule> for RuleConfig {

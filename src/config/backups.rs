@@ -147,7 +147,7 @@ struct RawBackupSource {
     kind: BackupKind,
     #[serde(default)]
     path: Option<String>,
-    #[serde(deserialize_with = "duration::any")]
+    #[serde(deserialize_with = "duration::backup_age")]
     rpo: Duration,
     #[serde(default)]
     destination: Option<String>,
@@ -169,9 +169,9 @@ struct RawBackupSource {
     password_file: Option<PathBuf>,
     #[serde(default)]
     password_command: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "optional_duration")]
+    #[serde(default, deserialize_with = "duration::rescan_opt")]
     interval: Option<Duration>,
-    #[serde(default, deserialize_with = "optional_duration")]
+    #[serde(default, deserialize_with = "duration::run_timeout_opt")]
     timeout: Option<Duration>,
     #[serde(default)]
     min_size_ratio: Option<f64>,
@@ -191,26 +191,11 @@ enum Patterns {
     Many(Vec<String>),
 }
 
+/// A duration per backup type, each held to `duration::BACKUP_AGE` (above
+/// zero, at most 10 years) where it is written.
 fn durations<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<BackupType, Duration>, D::Error> {
-    let raw = BTreeMap::<BackupType, String>::deserialize(d)?;
-    raw.into_iter()
-        .map(|(k, s)| {
-            let v = humantime::parse_duration(&s).map_err(|e| {
-                serde::de::Error::custom(format!("{}: invalid duration {s:?}: {e}", k.as_str()))
-            })?;
-            if v.is_zero() {
-                return Err(serde::de::Error::custom(format!(
-                    "{}: the duration must be above zero",
-                    k.as_str()
-                )));
-            }
-            Ok((k, v))
-        })
-        .collect()
-}
-
-fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    duration::any(d).map(Some)
+    let raw = BTreeMap::<BackupType, duration::BackupAge>::deserialize(d)?;
+    Ok(raw.into_iter().map(|(k, v)| (k, v.0)).collect())
 }
 
 fn non_empty_argv(what: &str, argv: Option<Vec<String>>) -> Result<Option<Vec<String>>, String> {
@@ -271,9 +256,6 @@ impl TryFrom<RawBackupSource> for BackupSource {
         let ratio = r.min_size_ratio.unwrap_or(MIN_SIZE_RATIO);
         if !(0.0..=1.0).contains(&ratio) {
             return Err(format!("backup {name:?}: min_size_ratio must be between 0 and 1, got {ratio}"));
-        }
-        if r.rpo.is_zero() {
-            return Err(format!("backup {name:?}: rpo must be above zero"));
         }
         let mut source = BackupSource::new(name, r.kind, path, r.rpo);
         source.destination = r.destination;
@@ -337,7 +319,8 @@ incremental = ["incr/*.xb.zst", "incr/*.xb.gz"]
                 "kind = \"dir\" only",
             ),
             ("kind = \"dir\"\npath = \"/d\"\npatterns = { full = \"a[\" }", "patterns.full"),
-            ("kind = \"dir\"\npath = \"/d\"\ncadence = { full = \"0s\" }", "above zero"),
+            ("kind = \"dir\"\npath = \"/d\"\ncadence = { full = \"0s\" }", "allowed 1s to 10years"),
+            ("kind = \"dir\"\npath = \"/d\"\nretention = { full = \"11y\" }", "allowed 1s to 10years"),
             ("kind = \"dir\"\npath = \"/d\"\nmin_size_ratio = 2.0", "between 0 and 1"),
             ("kind = \"dir\"\npath = \"/d\"\nbackup_command = []", "starting with the program"),
         ];

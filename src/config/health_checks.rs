@@ -145,7 +145,7 @@ struct RawHealthCheck {
     timeout: Duration,
     #[serde(default = "default_interval", deserialize_with = "duration::refresh")]
     interval: Duration,
-    #[serde(default = "default_slow", deserialize_with = "duration::any")]
+    #[serde(default = "default_slow", deserialize_with = "duration::slow")]
     slow: Duration,
     #[serde(default)]
     ca_file: Option<PathBuf>,
@@ -290,9 +290,6 @@ impl TryFrom<RawHealthCheck> for HealthCheck {
                 "{name:?}: a HEAD answer has no body, so body_contains and json_field cannot be checked"
             ));
         }
-        if r.slow.is_zero() {
-            return Err(format!("{name:?}: slow must be more than 0s"));
-        }
         if r.slow >= r.timeout {
             return Err(format!(
                 "{name:?}: slow ({}) must be shorter than timeout ({})",
@@ -398,7 +395,7 @@ mod tests {
         let table = [
             ("slow = \"6s\"", "\"api\": slow (6s) must be shorter than timeout (5s)"),
             ("slow = \"5s\"", "slow (5s) must be shorter than timeout (5s)"),
-            ("slow = \"0s\"", "\"api\": slow must be more than 0s"),
+            ("slow = \"0s\"", "duration \"0s\" is out of range: allowed 1ms to 1h"),
             ("timeout = \"1s\"\nslow = \"2s\"", "slow (2s) must be shorter than timeout (1s)"),
             ("timeout = \"5 parsecs\"", "invalid duration"),
             ("interval = \"10ms\"", "out of range"),

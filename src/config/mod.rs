@@ -161,7 +161,7 @@ pub struct MaintenanceConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct GuardConfig {
     /// How long one press of the arm key lets mutating actions run.
-    #[serde(deserialize_with = "duration::any")]
+    #[serde(deserialize_with = "duration::arm_window")]
     pub arm_window: Duration,
 }
 

@@ -94,6 +94,10 @@ impl Default for FollowOptions {
 pub enum FollowEvent {
     /// New complete lines (or the cut head of an overlong one).
     Lines(Vec<RawLine>),
+    /// The last `initial_lines` lines of a file that was there when
+    /// following began: written before, not news. Sent even when empty, so
+    /// a reader knows the backlog was read.
+    Backlog(Vec<RawLine>),
     /// The path now names another file: `"renamed"` when the old one was moved
     /// away (logrotate's default), `"recreated"` when it was deleted. The old
     /// file's remaining lines came before this event; the new file is read

@@ -61,7 +61,9 @@ impl Arming {
         if read_only {
             return Err("read-only mode: the session cannot be armed");
         }
-        self.until = Some(now + window);
+        // The config bounds the window (24 h); checked all the same, as an
+        // `Instant` past the clock's range would panic rather than arm.
+        self.until = Some(now.checked_add(window).ok_or("the arm window is too long for this clock")?);
         Ok(())
     }
 
@@ -246,5 +248,16 @@ mod tests {
         assert_eq!(a.remaining(t0 + Duration::from_secs(900)), None, "disarms itself at the end");
         a.disarm();
         assert_eq!(a.remaining(t0), None);
+    }
+
+    #[test]
+    fn a_window_past_the_clock_is_refused_not_a_panic() {
+        let t0 = Instant::now();
+        let mut a = Arming::default();
+        assert!(a.arm(t0, Duration::MAX, false).is_err());
+        assert_eq!(a.remaining(t0), None, "not armed");
+        let longest = crate::config::duration::ARM_WINDOW.max;
+        a.arm(t0, longest, false).unwrap();
+        assert_eq!(a.remaining(t0), Some(longest));
     }
 }

@@ -30,6 +30,18 @@ pub struct LogBatch {
     pub lines: Vec<(Parsed, bool)>,
     /// News about the source itself.
     pub state: Option<LogState>,
+    /// The lines are the backlog read at start (a file's last lines), not
+    /// news: without a time of their own they count toward no rate.
+    pub backlog: bool,
+    /// When they were read: the time a line without its own counts at.
+    pub read_at: jiff::Timestamp,
+}
+
+impl LogBatch {
+    /// An empty batch of news from `source`, read now.
+    pub fn new(source: u16, state: Option<LogState>) -> LogBatch {
+        LogBatch { source, lines: Vec::new(), state, backlog: false, read_at: jiff::Timestamp::now() }
+    }
 }
 
 /// How a source is doing.
@@ -144,19 +156,36 @@ async fn follow_files(
         Ok(t) => t,
         Err(e) => {
             let state = Some(LogState::Error(format!("{spec}: bad glob: {e}")));
-            send(&tx, LogBatch { source, lines: Vec::new(), state }).await;
+            send(&tx, LogBatch::new(source, state)).await;
             return;
         }
     };
     let (events_tx, mut events) = mpsc::channel::<(Arc<Path>, FollowEvent)>(256);
     tokio::spawn(crate::logs::follow::follow(target, opts, events_tx, cancel.clone()));
-    while let Some((path, first)) = events.recv().await {
-        let mut batch = LogBatch { source, lines: Vec::new(), state: None };
-        let mut next = Some((path, first));
+    // An event that did not fit the last batch (backlog and news never share one).
+    let mut carried: Option<(Arc<Path>, FollowEvent)> = None;
+    loop {
+        let first = match carried.take() {
+            Some(event) => event,
+            None => match events.recv().await {
+                Some(event) => event,
+                None => return,
+            },
+        };
+        let mut batch = LogBatch::new(source, None);
+        let mut next = Some(first);
         // Drain what is already waiting into one batch.
         while let Some((path, event)) = next.take() {
+            let backlog = matches!(event, FollowEvent::Backlog(_));
+            if matches!(event, FollowEvent::Lines(_) | FollowEvent::Backlog(_)) {
+                if !batch.lines.is_empty() && backlog != batch.backlog {
+                    carried = Some((path, event));
+                    break;
+                }
+                batch.backlog = backlog;
+            }
             match event {
-                FollowEvent::Lines(lines) => {
+                FollowEvent::Lines(lines) | FollowEvent::Backlog(lines) => {
                     if batch.state.is_none() {
                         batch.state = Some(LogState::Reading);
                     }
@@ -212,7 +241,7 @@ async fn follow_journal(
             Ok(()) => "journalctl exited".to_owned(),
             Err(e) => e,
         }));
-        if !send(&tx, LogBatch { source, lines: Vec::new(), state }).await {
+        if !send(&tx, LogBatch::new(source, state)).await {
             return;
         }
         tokio::select! {
@@ -256,8 +285,9 @@ async fn read_journal(
         }
         // Send when nothing more is buffered: a burst goes as one batch.
         if reader.buffer().is_empty() || lines.len() >= BATCH_MAX {
-            let batch =
-                LogBatch { source, lines: std::mem::take(&mut lines), state: Some(LogState::Reading) };
+            // Journal entries carry their own time, so `-n`'s backlog counts by it.
+            let mut batch = LogBatch::new(source, Some(LogState::Reading));
+            batch.lines = std::mem::take(&mut lines);
             if !send(tx, batch).await {
                 return Ok(());
             }

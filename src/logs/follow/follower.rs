@@ -185,7 +185,7 @@ impl Follower {
                 }
                 if self.start_at == StartAt::Tail {
                     // Even empty: the backlog has been read, which `opsdeck check` waits for.
-                    events.push(FollowEvent::Lines(initial));
+                    events.push(FollowEvent::Backlog(initial));
                 } else {
                     push_lines(events, initial);
                 }
