@@ -264,6 +264,11 @@ impl Session {
         self.lock().parser.screen().contents()
     }
 
+    /// Read the emulated screen itself: every cell with its colours.
+    pub fn with_screen<R>(&self, f: impl FnOnce(&vt100::Screen) -> R) -> R {
+        f(self.lock().parser.screen())
+    }
+
     /// Whether the emulated terminal is on the alternate screen.
     pub fn alternate_screen(&self) -> bool {
         self.lock().parser.screen().alternate_screen()
