@@ -119,7 +119,7 @@ guard = "type_name"
     let row = row.unwrap();
     assert_eq!((row.guard.as_str(), row.ending.as_deref()), ("confirmed", Some("exit 0")));
     assert!(row.preview.contains("'$(reboot)'"), "{}", row.preview);
-    assert_eq!(row.who, "alice");
+    assert_eq!(row.claimed_user.as_deref(), Some("alice"), "USER is kept as a claim");
 }
 
 #[tokio::test]

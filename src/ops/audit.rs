@@ -7,45 +7,71 @@ use std::time::Duration;
 
 use sqlx::Row;
 
+use super::audit_chain as chain;
+use super::identity;
 use super::run::{Ending, Outcome};
 use crate::store::Store;
 
-/// Who is at the keyboard, read from the environment, never from argv.
+/// Who is at the keyboard: what the kernel says, and beside it what the
+/// environment claims (kept, marked as claims, never taken as the identity).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operator {
-    /// `USER`, else `LOGNAME`.
+    /// The real uid.
+    pub uid: u32,
+    /// The real uid's name (passwd), else `uid N`.
     pub os_user: String,
-    /// `SUDO_USER`: the person behind a `sudo -s`.
-    pub sudo_user: Option<String>,
-    /// Client address and port from `SSH_CONNECTION`.
-    pub ssh_origin: Option<String>,
+    /// The login uid (`/proc/self/loginuid`): who logged in, across su/sudo.
+    pub login_uid: Option<u32>,
+    /// The login uid's name.
+    pub login_user: Option<String>,
+    /// The SSH client, from the session's own sshd ancestor.
+    pub ssh_peer: Option<String>,
+    /// What `USER`/`LOGNAME`, `SUDO_USER` and `SSH_CONNECTION` say.
+    pub claimed: Claimed,
     /// The controlling terminal.
     pub tty: Option<String>,
     /// This host.
     pub host: String,
 }
 
+/// The environment's account of who is at the keyboard: anyone can set
+/// these, so they are recorded as claims only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Claimed {
+    /// `USER`, else `LOGNAME`.
+    pub user: Option<String>,
+    /// `SUDO_USER`.
+    pub sudo_user: Option<String>,
+    /// Client address and port from `SSH_CONNECTION`.
+    pub ssh_origin: Option<String>,
+}
+
 impl Operator {
-    /// The operator as this process's environment describes them.
+    /// The operator of this process, with the claims of its environment.
     pub fn from_env(host: &str) -> Operator {
-        let mut op = Operator::from_lookup(host, |k| std::env::var(k).ok());
-        if op.os_user == "unknown" {
-            // No USER or LOGNAME (cron, a bare `env -i`): the uid still says who.
-            // SAFETY: getuid(2) cannot fail and touches no memory of ours.
-            op.os_user = format!("uid {}", unsafe { libc::getuid() });
-        }
-        op
+        Operator::from_lookup(host, |k| std::env::var(k).ok())
     }
 
-    /// The operator from any variable lookup (the environment, or a test's map).
+    /// The operator of this process, with the claims read through `lookup`
+    /// (the environment, or a test's map). The identity itself is the
+    /// kernel's and does not depend on `lookup`.
     pub fn from_lookup(host: &str, lookup: impl Fn(&str) -> Option<String>) -> Operator {
         let var = |k: &str| lookup(k).filter(|v| !v.is_empty());
+        let uid = identity::real_uid();
+        let login_uid = identity::login_uid();
         Operator {
-            os_user: var("USER").or_else(|| var("LOGNAME")).unwrap_or_else(|| "unknown".into()),
-            sudo_user: var("SUDO_USER"),
-            // "client_ip client_port server_ip server_port": the first two say who.
-            ssh_origin: var("SSH_CONNECTION")
-                .map(|c| c.split_whitespace().take(2).collect::<Vec<_>>().join(":")),
+            uid,
+            os_user: identity::user_name(uid).unwrap_or_else(|| format!("uid {uid}")),
+            login_uid,
+            login_user: login_uid.and_then(identity::user_name),
+            ssh_peer: identity::ssh_peer_from_ancestry(),
+            claimed: Claimed {
+                user: var("USER").or_else(|| var("LOGNAME")),
+                sudo_user: var("SUDO_USER"),
+                // "client_ip client_port server_ip server_port": the first two say who.
+                ssh_origin: var("SSH_CONNECTION")
+                    .map(|c| c.split_whitespace().take(2).collect::<Vec<_>>().join(":")),
+            },
             tty: std::fs::read_link("/proc/self/fd/0").ok().map(|p| p.display().to_string()),
             host: host.to_owned(),
         }
@@ -128,7 +154,7 @@ pub struct Attempt {
 }
 
 /// A row of the trail as read back: the whole record.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct AuditRow {
     /// Row id.
     pub id: i64,
@@ -136,10 +162,22 @@ pub struct AuditRow {
     pub started_at: String,
     /// The session that wrote it.
     pub session_id: Option<i64>,
-    /// `os_user` (and `sudo_user` when set).
+    /// Who, as the kernel said: the real user, and the login user when it
+    /// differs. For a row from before opsdeck recorded it: the claimed
+    /// user, marked "(claimed)".
     pub who: String,
-    /// Client address and port of the SSH session, if any.
+    /// The real uid.
+    pub uid: Option<i64>,
+    /// The login user (`/proc/self/loginuid`), when set.
+    pub login_user: Option<String>,
+    /// The SSH client, read from the session's sshd ancestor.
     pub ssh_origin: Option<String>,
+    /// `USER`/`LOGNAME` as the environment claimed it.
+    pub claimed_user: Option<String>,
+    /// `SUDO_USER` as the environment claimed it.
+    pub claimed_sudo_user: Option<String>,
+    /// `SSH_CONNECTION`'s client as the environment claimed it.
+    pub claimed_ssh_origin: Option<String>,
     /// The controlling terminal.
     pub tty: Option<String>,
     /// The host opsdeck ran on.
@@ -171,9 +209,14 @@ pub struct AuditRow {
     pub duration_ms: Option<i64>,
     /// Output excerpt, when it ran.
     pub output_excerpt: Option<String>,
+    /// The supervisor process that ran it.
+    pub run_pid: Option<i64>,
     /// The opsdeck that wrote the row is still running on this host.
     #[serde(skip)]
     pub session_alive: bool,
+    /// The row's supervisor (same pid, same start time) is still running here.
+    #[serde(skip)]
+    pub process_alive: bool,
 }
 
 impl AuditRow {
@@ -187,8 +230,27 @@ impl AuditRow {
             (Some(ending), _) => ending.clone(),
             (None, true) => "running".into(),
             (None, false) if self.session_alive => "running in another opsdeck".into(),
+            (None, false) if self.process_alive => "running, its opsdeck gone".into(),
             (None, false) => "outcome unknown".into(),
         }
+    }
+
+    /// The environment's claims, marked as such, when they say anything
+    /// the recorded identity does not.
+    pub fn claims(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(u) =
+            self.claimed_user.as_deref().filter(|u| !self.who.starts_with(&format!("{u} ")) && self.who != *u)
+        {
+            parts.push(format!("USER={u}"));
+        }
+        if let Some(s) = &self.claimed_sudo_user {
+            parts.push(format!("SUDO_USER={s}"));
+        }
+        if let Some(o) = self.claimed_ssh_origin.as_ref().filter(|o| self.ssh_origin.as_ref() != Some(*o)) {
+            parts.push(format!("SSH_CONNECTION from {o}"));
+        }
+        (!parts.is_empty()).then(|| format!("claimed (unverified): {}", parts.join(", ")))
     }
 }
 
@@ -196,11 +258,14 @@ impl AuditRow {
 /// share the store: one's live run is not the other's "outcome unknown".
 /// A recycled pid running something else does not count.
 fn opsdeck_alive(pid: i64, host: &str) -> bool {
-    let this_host = sysinfo::System::host_name().unwrap_or_default();
-    if host != this_host {
+    if !this_host(host) {
         return false; // a store copied from another machine: cannot tell, so do not claim it runs
     }
     std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim_end() == "opsdeck")
+}
+
+fn this_host(host: &str) -> bool {
+    sysinfo::System::host_name().is_ok_and(|h| h == host)
 }
 
 fn render_conditions(conditions: &[CheckedCondition]) -> String {
@@ -223,63 +288,202 @@ pub fn ending_text(ending: &Ending) -> String {
     }
 }
 
+/// Run `$write` (an expression using the transaction `$tx`) in an
+/// immediate transaction, committed with the WAL fsynced; evaluates to
+/// `Result<_, sqlx::Error>`, the commit's error included.
+macro_rules! durably {
+    ($store:expr, |$tx:ident| $write:expr) => {{
+        use sqlx::Connection;
+        async {
+            let mut conn = $store.pool().acquire().await?;
+            sqlx::query("PRAGMA synchronous = FULL").execute(&mut *conn).await?;
+            let result = async {
+                // IMMEDIATE: the write lock first, so the busy check and the
+                // insert see the same trail as every other opsdeck on this store.
+                let mut $tx = conn.begin_with("BEGIN IMMEDIATE").await?;
+                let value = $write;
+                $tx.commit().await?;
+                Ok::<_, sqlx::Error>(value)
+            }
+            .await;
+            if result.is_err() {
+                // A failed commit (a full disk) can leave the connection
+                // mid-transaction; the pool opens a fresh one instead.
+                conn.close_on_drop();
+            } else {
+                // Back to the store's default for everything else.
+                let _ = sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *conn).await;
+            }
+            result
+        }
+        .await
+    }};
+}
+
+/// What [`begin_checked`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Begun {
+    /// The row id.
+    pub id: i64,
+    /// The guard as recorded: the attempt's, or [`Guard::RefusedBusy`] when
+    /// an unfinished run on the same target is still alive.
+    pub guard: Guard,
+    /// That run, in words, when it refused this one.
+    pub busy_with: Option<String>,
+}
+
 /// Write the row for an attempt, before anything runs. A refusal or cancel
 /// is finished in the same write. Returns the row id; an error means the
 /// action must not run.
 pub async fn begin(store: &Store, a: &Attempt) -> Result<i64, String> {
+    begin_checked(store, a).await.map(|b| b.id)
+}
+
+/// [`begin`], and for a confirmed attempt the busy check against every
+/// opsdeck sharing the store, in one transaction: a run on the same target
+/// whose row is unfinished and whose supervisor still lives refuses this one
+/// (recorded as such). The row is committed with `synchronous = FULL` (the
+/// WAL is fsynced) and the commit checked: `Ok` means the row is on disk.
+pub async fn begin_checked(store: &Store, a: &Attempt) -> Result<Begun, String> {
+    durably!(store, |tx| write_begin(&mut tx, a).await?)
+        .map_err(|e| format!("cannot write the audit row (the action will not run): {e}"))
+}
+
+async fn write_begin(conn: &mut sqlx::SqliteConnection, a: &Attempt) -> Result<Begun, sqlx::Error> {
+    let busy_with = if a.guard == Guard::Confirmed { live_run_on(conn, &a.target_id).await? } else { None };
+    let guard = if busy_with.is_some() { Guard::RefusedBusy } else { a.guard };
     let now = jiff::Timestamp::now().to_string();
-    let finished_now = (a.guard != Guard::Confirmed).then(|| now.clone());
-    let row = sqlx::query(
-        "INSERT INTO audit (started_at, session_id, os_user, sudo_user, ssh_origin, tty, host, action, \
-         target_kind, target_id, target_name, preview, preconditions, guard, override, reason, finished_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    let finished_now = (guard != Guard::Confirmed).then(|| now.clone());
+    let op = &a.operator;
+    let id = sqlx::query(
+        "INSERT INTO audit (started_at, session_id, claimed_user, claimed_sudo_user, claimed_ssh_origin, \
+         tty, host, action, target_kind, target_id, target_name, preview, preconditions, guard, override, \
+         reason, finished_at, real_uid, real_user, login_uid, login_user, ssh_peer) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(&now)
     .bind(a.session_id)
-    .bind(&a.operator.os_user)
-    .bind(&a.operator.sudo_user)
-    .bind(&a.operator.ssh_origin)
-    .bind(&a.operator.tty)
-    .bind(&a.operator.host)
+    // NOT NULL from when it was the identity: no claim is stored as ''.
+    .bind(op.claimed.user.as_deref().unwrap_or_default())
+    .bind(&op.claimed.sudo_user)
+    .bind(&op.claimed.ssh_origin)
+    .bind(&op.tty)
+    .bind(&op.host)
     .bind(&a.action)
     .bind(&a.target_kind)
     .bind(&a.target_id)
     .bind(&a.target_name)
     .bind(&a.preview)
     .bind(render_conditions(&a.conditions))
-    .bind(a.guard.as_str())
+    .bind(guard.as_str())
     .bind(a.overridden)
     .bind(&a.reason)
-    .bind(finished_now)
-    .fetch_one(store.pool())
-    .await
-    .map_err(|e| format!("cannot write the audit row (the action will not run): {e}"))?;
-    row.try_get::<i64, _>("id").map_err(|e| e.to_string())
+    .bind(finished_now.as_ref())
+    .bind(i64::from(op.uid))
+    .bind(&op.os_user)
+    .bind(op.login_uid.map(i64::from))
+    .bind(&op.login_user)
+    .bind(&op.ssh_peer)
+    .execute(&mut *conn)
+    .await?
+    .last_insert_rowid();
+    chain::append(conn, id, chain::Event::Begin).await?;
+    if finished_now.is_some() {
+        chain::append(conn, id, chain::Event::Finish).await?;
+    }
+    Ok(Begun { id, guard, busy_with })
+}
+
+/// An unfinished confirmed run on `target_id` that is still alive on this
+/// host, described for the refusal: its supervisor runs (same pid, same
+/// start time), or no process is recorded yet and the opsdeck that wrote it
+/// is running (it is about to start it, or runs a built-in action).
+async fn live_run_on(
+    conn: &mut sqlx::SqliteConnection,
+    target_id: &str,
+) -> Result<Option<String>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT a.id, a.host, a.action, a.run_pid, a.run_pid_start, s.pid AS session_pid, \
+         s.ended_at AS session_ended_at FROM audit a LEFT JOIN sessions s ON s.id = a.session_id \
+         WHERE a.target_id = ? AND a.finished_at IS NULL AND a.guard = 'confirmed' ORDER BY a.id",
+    )
+    .bind(target_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    for r in rows {
+        let host: String = r.try_get("host")?;
+        if !this_host(&host) {
+            continue;
+        }
+        let id: i64 = r.try_get("id")?;
+        let action: String = r.try_get("action")?;
+        match (r.try_get::<Option<i64>, _>("run_pid")?, r.try_get::<Option<i64>, _>("run_pid_start")?) {
+            (Some(pid), Some(start)) if identity::process_alive(pid, start) => {
+                return Ok(Some(format!("{action} (audit row #{id}) still runs as pid {pid}")));
+            }
+            (Some(_), _) => {}
+            (None, _) => {
+                let pid: Option<i64> = r.try_get("session_pid")?;
+                let ended: Option<String> = r.try_get("session_ended_at")?;
+                if let Some(pid) = pid.filter(|p| ended.is_none() && opsdeck_alive(*p, &host)) {
+                    return Ok(Some(format!("{action} (audit row #{id}) is running in opsdeck pid {pid}")));
+                }
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Record the process that runs row `id`'s action (its pid and start time),
+/// once, chained.
+pub async fn record_process(store: &Store, id: i64, pid: i64, start: i64) -> Result<(), String> {
+    durably!(store, |tx| {
+        sqlx::query("UPDATE audit SET run_pid = ?, run_pid_start = ? WHERE id = ? AND run_pid IS NULL")
+            .bind(pid)
+            .bind(start)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        chain::append(&mut tx, id, chain::Event::Process).await?
+    })
+    .map(|_| ())
+    .map_err(|e| format!("cannot record the process of audit row {id}: {e}"))
 }
 
 /// Record how a run ended.
 pub async fn finish(store: &Store, id: i64, outcome: &Outcome) -> Result<(), String> {
     let duration_ms = i64::try_from(outcome.duration.as_millis()).unwrap_or(i64::MAX);
-    sqlx::query(
-        "UPDATE audit SET finished_at = ?, ending = ?, duration_ms = ?, output_excerpt = ? WHERE id = ?",
-    )
-    .bind(jiff::Timestamp::now().to_string())
-    .bind(ending_text(&outcome.ending))
-    .bind(duration_ms)
-    .bind(&outcome.excerpt)
-    .bind(id)
-    .execute(store.pool())
-    .await
+    let ending = ending_text(&outcome.ending);
+    durably!(store, |tx| {
+        sqlx::query(
+            "UPDATE audit SET finished_at = ?, ending = ?, duration_ms = ?, output_excerpt = ? WHERE id = ?",
+        )
+        .bind(jiff::Timestamp::now().to_string())
+        .bind(&ending)
+        .bind(duration_ms)
+        .bind(&outcome.excerpt)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        chain::append(&mut tx, id, chain::Event::Finish).await?
+    })
     .map(|_| ())
     .map_err(|e| format!("cannot finish audit row {id}: {e}"))
 }
 
+/// The hash of the newest chain entry for row `id`, for the mirror.
+pub async fn chain_hash(store: &Store, id: i64) -> Option<String> {
+    sqlx::query_scalar("SELECT hash FROM audit_chain WHERE audit_id = ? ORDER BY seq DESC LIMIT 1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await
+        .ok()
+        .flatten()
+}
+
 macro_rules! columns {
     () => {
-        "a.id, a.started_at, a.session_id, a.os_user, a.sudo_user, a.ssh_origin, a.tty, a.host, \
-    a.action, a.target_kind, a.target_id, a.target_name, a.preview, a.preconditions, a.guard, \
-    a.override, a.reason, a.ending, a.finished_at, a.duration_ms, a.output_excerpt, \
-    s.pid AS session_pid, s.ended_at AS session_ended_at \
+        "a.*, s.pid AS session_pid, s.ended_at AS session_ended_at \
     FROM audit a LEFT JOIN sessions s ON s.id = a.session_id"
     };
 }
@@ -313,20 +517,46 @@ pub async fn get(store: &Store, id: i64) -> Result<AuditRow, String> {
     from_row(&row).map_err(|e| format!("cannot read audit row {id}: {e}"))
 }
 
+/// The recorded identity in words: the real user, the login user when it
+/// differs; a row from before either was recorded shows its claim, marked.
+fn who(r: &sqlx::sqlite::SqliteRow) -> Result<String, sqlx::Error> {
+    let uid: Option<i64> = r.try_get("real_uid")?;
+    let user: Option<String> = r.try_get("real_user")?;
+    let login_uid: Option<i64> = r.try_get("login_uid")?;
+    let login_user: Option<String> = r.try_get("login_user")?;
+    let Some(uid) = uid else {
+        let claimed: Option<String> = r.try_get("claimed_user")?;
+        return Ok(format!("{} (claimed)", claimed.unwrap_or_else(|| "unknown".into())));
+    };
+    let mut who = user.unwrap_or_else(|| format!("uid {uid}"));
+    if let Some(login) = login_uid.filter(|l| *l != uid) {
+        who.push_str(&format!(" (login {})", login_user.unwrap_or_else(|| format!("uid {login}"))));
+    }
+    Ok(who)
+}
+
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<AuditRow, sqlx::Error> {
-    let user: String = r.try_get("os_user")?;
-    let sudo: Option<String> = r.try_get("sudo_user")?;
     let host: String = r.try_get("host")?;
     let session_pid: Option<i64> = r.try_get("session_pid")?;
     let session_ended: Option<String> = r.try_get("session_ended_at")?;
     let session_alive = session_ended.is_none() && session_pid.is_some_and(|pid| opsdeck_alive(pid, &host));
+    let run_pid: Option<i64> = r.try_get("run_pid")?;
+    let run_start: Option<i64> = r.try_get("run_pid_start")?;
+    let process_alive = this_host(&host)
+        && matches!((run_pid, run_start), (Some(p), Some(s)) if identity::process_alive(p, s));
     Ok(AuditRow {
         session_alive,
+        process_alive,
         id: r.try_get("id")?,
         started_at: r.try_get("started_at")?,
         session_id: r.try_get("session_id")?,
-        who: sudo.map_or_else(|| user.clone(), |s| format!("{s} (as {user})")),
-        ssh_origin: r.try_get("ssh_origin")?,
+        who: who(r)?,
+        uid: r.try_get("real_uid")?,
+        login_user: r.try_get("login_user")?,
+        ssh_origin: r.try_get("ssh_peer")?,
+        claimed_user: r.try_get::<Option<String>, _>("claimed_user")?.filter(|u| !u.is_empty()),
+        claimed_sudo_user: r.try_get("claimed_sudo_user")?,
+        claimed_ssh_origin: r.try_get("claimed_ssh_origin")?,
         tty: r.try_get("tty")?,
         host,
         action: r.try_get("action")?,
@@ -342,17 +572,26 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<AuditRow, sqlx::Error> {
         finished_at: r.try_get("finished_at")?,
         duration_ms: r.try_get("duration_ms")?,
         output_excerpt: r.try_get("output_excerpt")?,
+        run_pid,
     })
 }
 
 /// Append one event (`"attempt"` or `"finish"`) with the row's whole record
 /// to the JSON-lines mirror. One `write` per line on an append-mode file, so
 /// two opsdecks mirroring to one file do not interleave inside a line.
-pub fn mirror(path: &std::path::Path, event: &str, row: &AuditRow) -> Result<(), String> {
+/// `chain_hash` is the row's newest chain hash: a copy shipped off the host
+/// pins the chain as it was.
+pub fn mirror(
+    path: &std::path::Path,
+    event: &str,
+    row: &AuditRow,
+    chain_hash: Option<&str>,
+) -> Result<(), String> {
     use std::io::Write;
     let mut value = serde_json::to_value(row).map_err(|e| e.to_string())?;
     if let Some(obj) = value.as_object_mut() {
         obj.insert("event".into(), event.into());
+        obj.insert("chain_hash".into(), chain_hash.into());
     }
     let mut line = value.to_string();
     line.push('\n');
