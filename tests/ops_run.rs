@@ -9,7 +9,10 @@ use opsdeck::ops::run::{EXCERPT_BYTES, Ending, RunSpec, Stream, run};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+/// Every run in these tests goes through the real binary's supervisor, as
+/// the cockpit's do.
 fn spec(argv: &[&str], timeout: Duration) -> RunSpec {
+    opsdeck::ops::run::use_supervisor(env!("CARGO_BIN_EXE_opsdeck").into());
     RunSpec {
         argv: argv.iter().map(|s| s.to_string()).collect(),
         timeout,

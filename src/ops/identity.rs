@@ -176,6 +176,72 @@ pub fn parse_tcp_line(line: &str) -> Option<(u64, String)> {
     Some((inode.parse().ok()?, remote))
 }
 
+/// Who is at the keyboard: what the kernel says, and beside it what the
+/// environment claims (kept, marked as claims, never taken as the identity).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// The real uid.
+    pub uid: u32,
+    /// The real uid's name (passwd), else `uid N`.
+    pub os_user: String,
+    /// The login uid (`/proc/self/loginuid`): who logged in, across su/sudo.
+    pub login_uid: Option<u32>,
+    /// The login uid's name.
+    pub login_user: Option<String>,
+    /// The SSH client, from the session's own sshd ancestor.
+    pub ssh_peer: Option<String>,
+    /// What `USER`/`LOGNAME`, `SUDO_USER` and `SSH_CONNECTION` say.
+    pub claimed: Claimed,
+    /// The controlling terminal.
+    pub tty: Option<String>,
+    /// This host.
+    pub host: String,
+}
+
+/// The environment's account of who is at the keyboard: anyone can set
+/// these, so they are recorded as claims only.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Claimed {
+    /// `USER`, else `LOGNAME`.
+    pub user: Option<String>,
+    /// `SUDO_USER`.
+    pub sudo_user: Option<String>,
+    /// Client address and port from `SSH_CONNECTION`.
+    pub ssh_origin: Option<String>,
+}
+
+impl Operator {
+    /// The operator of this process, with the claims of its environment.
+    pub fn from_env(host: &str) -> Operator {
+        Operator::from_lookup(host, |k| std::env::var(k).ok())
+    }
+
+    /// The operator of this process, with the claims read through `lookup`
+    /// (the environment, or a test's map). The identity itself is the
+    /// kernel's and does not depend on `lookup`.
+    pub fn from_lookup(host: &str, lookup: impl Fn(&str) -> Option<String>) -> Operator {
+        let var = |k: &str| lookup(k).filter(|v| !v.is_empty());
+        let uid = real_uid();
+        let login_uid = login_uid();
+        Operator {
+            uid,
+            os_user: user_name(uid).unwrap_or_else(|| format!("uid {uid}")),
+            login_uid,
+            login_user: login_uid.and_then(user_name),
+            ssh_peer: ssh_peer_from_ancestry(),
+            claimed: Claimed {
+                user: var("USER").or_else(|| var("LOGNAME")),
+                sudo_user: var("SUDO_USER"),
+                // "client_ip client_port server_ip server_port": the first two say who.
+                ssh_origin: var("SSH_CONNECTION")
+                    .map(|c| c.split_whitespace().take(2).collect::<Vec<_>>().join(":")),
+            },
+            tty: std::fs::read_link("/proc/self/fd/0").ok().map(|p| p.display().to_string()),
+            host: host.to_owned(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 pub mod argv;
 pub mod audit;
 pub mod audit_chain;
+mod audit_write;
 pub mod backup;
 pub mod catalog;
 pub mod child_env;
