@@ -111,6 +111,7 @@ fn a_run_orphaned_by_kill_9_ends_at_its_timeout_and_meanwhile_refuses_a_second_r
     while (alive(sleep) || alive(supervisor)) && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(50));
     }
+    eprintln!("the orphaned run was gone {:?} after it started (timeout {TIMEOUT_SECS}s)", started.elapsed());
     assert!(!alive(sleep), "the action outlived its timeout without its cockpit");
     assert!(!alive(supervisor), "the supervisor outlived its action");
 
