@@ -132,6 +132,9 @@ pub enum Command {
         /// Report to this inherited fd
         #[arg(long)]
         status_fd: Option<i32>,
+        /// Start the command only after a byte arrives on this inherited fd
+        #[arg(long)]
+        go_fd: Option<i32>,
         /// The command
         #[arg(last = true, required = true)]
         argv: Vec<String>,

@@ -35,8 +35,8 @@ fn main() -> ExitCode {
             clap_complete::generate(*shell, &mut Cli::command(), "opsdeck", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
-        Some(Command::Supervise { timeout_ms, status_fd, argv }) => ExitCode::from(
-            opsdeck::ops::supervise::main(Duration::from_millis(*timeout_ms), *status_fd, argv),
+        Some(Command::Supervise { timeout_ms, status_fd, go_fd, argv }) => ExitCode::from(
+            opsdeck::ops::supervise::main(Duration::from_millis(*timeout_ms), *status_fd, *go_fd, argv),
         ),
         Some(Command::Man) => match clap_mangen::Man::new(Cli::command()).render(&mut std::io::stdout()) {
             Ok(()) => ExitCode::SUCCESS,
@@ -174,7 +174,8 @@ fn audit(since: Option<Duration>, json: bool, limit: u32) -> ExitCode {
     };
     for row in &rows {
         // An unfinished confirmed row is "running in another opsdeck" while the
-        // cockpit that wrote it lives, else "outcome unknown".
+        // cockpit that wrote it lives, "running, its opsdeck gone" while only
+        // its supervisor does, else "outcome unknown".
         let outcome = row.outcome(None);
         if json {
             let mut value = serde_json::to_value(row).unwrap_or_default();

@@ -122,3 +122,60 @@ fn a_run_orphaned_by_kill_9_ends_at_its_timeout_and_meanwhile_refuses_a_second_r
     assert!(rows[0].ends_with("refused: busy"), "{table}");
     assert!(rows[1].ends_with("outcome unknown"), "{table}");
 }
+
+#[test]
+fn an_orphaned_run_that_keeps_printing_is_not_killed_by_its_dead_cockpits_pipe() {
+    let sandbox = Sandbox::new();
+    let marker = sandbox.path().join("finished");
+    // Prints for a while after its cockpit dies, then leaves a marker: with
+    // its output on the dead cockpit's pipe it would die of SIGPIPE first.
+    let script = format!(
+        "echo begun-7f3a; sleep 1; i=0; while [ $i -lt 40 ]; do echo tick $i; i=$((i+1)); sleep 0.02; done; touch {}",
+        marker.display()
+    );
+    let cfg = sandbox.write(
+        "actions.toml",
+        &format!(
+            "[[actions]]\nname = \"hold\"\nlabel = \"Hold\"\napplies_to = \"node\"\n\
+             argv = [\"sh\", \"-c\", {script:?}]\nmutating = false\ntimeout = \"30s\"\n"
+        ),
+    );
+    let mut s = sandbox.spawn_sized(&[common::BIN, "--config", cfg.to_str().unwrap()], &[], 30, 200);
+    wait_ready(&s);
+    start_hold(&mut s);
+    // Its first line: the command really runs (the supervisor starts it
+    // only once the audit row names it).
+    s.wait_for("the action to run and print", |t| t.contains("Ctrl-C cancels") && t.contains("begun-7f3a"));
+    let mut supervisors = Vec::new();
+    s.wait_for_cond("its supervisor", || {
+        supervisors = children_named(s.pid(), "opsdeck");
+        !supervisors.is_empty()
+    });
+    let _cleanup = KillOnDrop(supervisors.clone());
+    let cockpit = s.pid();
+    s.signal(libc::SIGKILL);
+    s.wait_for_cond("the cockpit to die", || !alive(cockpit));
+    drop(s); // its pseudo-terminal and pipes close with it
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !marker.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if !marker.exists() {
+        let ps = std::process::Command::new("ps")
+            .args(["-eo", "pid,ppid,pgid,stat,wchan:20,args"])
+            .output()
+            .unwrap();
+        let ps = String::from_utf8_lossy(&ps.stdout);
+        let mine: Vec<&str> = ps
+            .lines()
+            .filter(|l| l.contains("begun-7f3a") || l.contains("__supervise") || l.contains("sleep 0.02"))
+            .collect();
+        eprintln!("DEBUG supervisors {supervisors:?}\n{}", mine.join("\n"));
+    }
+    assert!(marker.exists(), "the command died before it finished (SIGPIPE on the dead cockpit's pipe?)");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while alive(supervisors[0]) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!alive(supervisors[0]), "the supervisor outlived its command");
+}

@@ -285,10 +285,20 @@ async fn attempt(req: &Request, sinks: &Sinks) -> (Guard, Result<Outcome, String
         tokio::spawn(async move {
             let mut first = true;
             while let Some(p) = spawned_rx.recv().await {
-                if std::mem::take(&mut first)
-                    && let Err(e) = audit::record_process(&store, id, p.pid, p.start).await
-                {
-                    tracing::error!("{e}");
+                let recorded = if std::mem::take(&mut first) {
+                    match audit::record_process(&store, id, p.pid, p.start).await {
+                        Ok(()) => true,
+                        Err(e) => {
+                            tracing::error!("{e}");
+                            false
+                        }
+                    }
+                } else {
+                    true
+                };
+                // No record, no run: the supervisor starts the command only on `true`.
+                if let Some(ack) = p.recorded {
+                    let _ = ack.send(recorded);
                 }
             }
         })

@@ -104,13 +104,22 @@ pub fn use_supervisor(exe: PathBuf) {
     let _ = SUPERVISOR.set(exe);
 }
 
+/// The fd the supervisor waits on before it starts the command.
+const GO_FD: i32 = 4;
+
+/// How long a supervisor waits for its process to be recorded.
+const RECORD_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A process started for a run: the one to watch for liveness.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub struct Spawned {
     /// Its pid.
     pub pid: i64,
     /// Its start time (`/proc/<pid>/stat` field 22).
     pub start: i64,
+    /// Answer `true` once the process is recorded: a supervisor starts the
+    /// command only then (no record, no run). `None` for an unsupervised run.
+    pub recorded: Option<tokio::sync::oneshot::Sender<bool>>,
 }
 
 tokio::task_local! {
@@ -139,12 +148,14 @@ pub async fn run(
         return spawn_failed(started, "argv is empty".into());
     };
     let supervisor = SUPERVISOR.get();
-    let mut status_pipe = None;
+    let mut status_pipe: Option<(OwnedFd, OwnedFd, OwnedFd, OwnedFd)> = None;
     let mut cmd = match supervisor {
         Some(exe) => {
-            let (read, write) = match pipe() {
-                Ok(p) => p,
-                Err(e) => return spawn_failed(started, format!("cannot make the supervisor's pipe: {e}")),
+            let ((read, write), (go_read, go_write)) = match (pipe(), pipe()) {
+                (Ok(status), Ok(go)) => (status, go),
+                (Err(e), _) | (_, Err(e)) => {
+                    return spawn_failed(started, format!("cannot make the supervisor's pipes: {e}"));
+                }
             };
             let mut cmd = child_env::command(exe);
             cmd.arg(supervise::SUBCOMMAND)
@@ -152,53 +163,86 @@ pub async fn run(
                 .arg(spec.timeout.as_millis().to_string())
                 .arg("--status-fd")
                 .arg(STATUS_FD.to_string())
+                .arg("--go-fd")
+                .arg(GO_FD.to_string())
                 .arg("--")
                 .args(&spec.argv);
-            let w = write.as_raw_fd();
-            // SAFETY: dup2(2)/fcntl(2) on integer fds, async-signal-safe,
-            // between fork and exec. dup2 leaves the new fd open across exec;
-            // a write end that already is fd 3 only needs close-on-exec cleared.
+            let (w, r) = (write.as_raw_fd(), go_read.as_raw_fd());
+            // SAFETY: fcntl(2)/dup2(2) on integer fds, async-signal-safe,
+            // between fork and exec. Both ends are first copied above the
+            // target numbers (so neither is clobbered by the other's dup2),
+            // then put at 3 and 4, which dup2 leaves open across exec; the
+            // copies are close-on-exec.
             unsafe {
                 cmd.pre_exec(move || {
-                    let rc = if w == STATUS_FD {
-                        libc::fcntl(w, libc::F_SETFD, 0)
-                    } else {
-                        libc::dup2(w, STATUS_FD)
-                    };
-                    if rc < 0 { Err(std::io::Error::last_os_error()) } else { Ok(()) }
+                    // A session of its own: out of the cockpit's terminal, so
+                    // nothing that happens to that terminal reaches it; also
+                    // its own process group, for killpg.
+                    if libc::setsid() < 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    let high_w = libc::fcntl(w, libc::F_DUPFD_CLOEXEC, 10);
+                    let high_r = libc::fcntl(r, libc::F_DUPFD_CLOEXEC, 10);
+                    if high_w < 0
+                        || high_r < 0
+                        || libc::dup2(high_w, STATUS_FD) < 0
+                        || libc::dup2(high_r, GO_FD) < 0
+                    {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
                 });
             }
-            status_pipe = Some((read, write));
+            status_pipe = Some((read, write, go_read, go_write));
             cmd
         }
         None => {
             let mut cmd = child_env::command(program);
-            cmd.args(args);
+            cmd.args(args).process_group(0); // its own group: killpg reaches grandchildren
             cmd
         }
     };
     cmd.stdin(if spec.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .process_group(0) // its own group: killpg reaches grandchildren
         .kill_on_drop(true);
     if let Some(dir) = &spec.cwd {
         cmd.current_dir(dir);
     }
     cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
     let spawned = cmd.spawn();
-    // Our copy of the write end closes now, so the report ends when the supervisor does.
-    let status_read = status_pipe.map(|(read, _write)| read);
+    // Our copies of the supervisor's ends close now: the report ends when
+    // the supervisor does, and the go pipe reads EOF if we drop our end.
+    let (status_read, go) = match status_pipe {
+        Some((read, _write, _go_read, go_write)) => (Some(read), Some(std::fs::File::from(go_write))),
+        None => (None, None),
+    };
     let mut child = match spawned {
         Ok(c) => c,
         Err(e) => return spawn_failed(started, format!("cannot start {program:?}: {e}")),
     };
     let pgid = child.id().map(|id| id as libc::pid_t);
-    if let Some(pid) = pgid
-        && let Some(start) = identity::start_time(pid)
-    {
-        let spawned = Spawned { pid: pid.into(), start: start as i64 };
-        let _ = ON_SPAWN.try_with(|tx| tx.send(spawned));
+    let (ack_tx, ack_rx) = tokio::sync::oneshot::channel();
+    let mut ack_tx = go.is_some().then_some(ack_tx);
+    let reported = pgid.zip(pgid.and_then(identity::start_time)).is_some_and(|(pid, start)| {
+        let spawned = Spawned { pid: pid.into(), start: start as i64, recorded: ack_tx.take() };
+        ON_SPAWN.try_with(|tx| tx.send(spawned).is_ok()).unwrap_or(false)
+    });
+    if let Some(mut go) = go {
+        // Watched runs start once their process is in the audit row; a run
+        // nobody records (a library caller) starts at once.
+        let recorded = if reported {
+            matches!(tokio::time::timeout(RECORD_TIMEOUT, ack_rx).await, Ok(Ok(true)))
+        } else {
+            true
+        };
+        if recorded {
+            use std::io::Write;
+            // One byte into an empty pipe: never blocks.
+            let _ = go.write_all(b"g");
+        }
+        // Dropped either way: without the byte, the supervisor sees EOF and
+        // reports that it did not start the command.
     }
     let mut reports = status_read.map(read_reports);
     if let (Some(text), Some(mut pipe)) = (spec.stdin.clone(), child.stdin.take()) {

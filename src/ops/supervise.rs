@@ -1,4 +1,4 @@
-//! `opsdeck __supervise --timeout-ms N --status-fd 3 -- argv…`: the small
+//! `opsdeck __supervise --timeout-ms N --status-fd 3 --go-fd 4 -- argv…`: the small
 //! process that runs an action's command so its timeout holds without
 //! opsdeck. opsdeck starts it in a process group of its own; it starts the
 //! command in another group, and at its own deadline (or on SIGTERM from
@@ -7,12 +7,18 @@
 //! opsdeck's life, so the command still ends at its timeout. If the
 //! supervisor itself is killed, the command gets SIGKILL (PR_SET_PDEATHSIG).
 //!
+//! It starts the command only when opsdeck writes a byte on the go fd,
+//! after the audit row records the supervisor's pid: a cockpit killed in
+//! between leaves nothing running that the trail does not name.
+//!
 //! It reports on the status fd, one line each: `child PID`, then one of
 //! `exit N`, `signal N`, `timeout`, `cancelled`, `spawn-failed WHY`.
 
 use std::io::Write;
+use std::process::Stdio;
 use std::time::Duration;
 
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::signal::unix::{SignalKind, signal};
 
 /// The hidden subcommand's name.
@@ -47,10 +53,31 @@ impl Status {
     }
 }
 
+/// Block until opsdeck writes its go byte on `fd` (the run's process is in
+/// the audit row); `false` on EOF, which is opsdeck giving up or dying.
+fn wait_for_go(fd: i32) -> bool {
+    use std::io::Read;
+    // SAFETY: fcntl(2) on an integer fd; EBADF means opsdeck passed none.
+    if fd <= 2 || unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) } < 0 {
+        return false;
+    }
+    // SAFETY: the fd is open and ours (opsdeck dup'ed it for us); the File owns it.
+    let mut go: std::fs::File = unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) };
+    let mut byte = [0u8; 1];
+    go.read_exact(&mut byte).is_ok()
+}
+
 /// Run the supervisor; returns its exit code (the command's code, 128+N
 /// for signal N, 124 timed out, 130 cancelled, 127 did not start).
-pub fn main(timeout: Duration, status_fd: Option<i32>, argv: &[String]) -> u8 {
+pub fn main(timeout: Duration, status_fd: Option<i32>, go_fd: Option<i32>, argv: &[String]) -> u8 {
     let mut status = Status::open(status_fd);
+    if let Some(fd) = go_fd
+        && !wait_for_go(fd)
+    {
+        status
+            .say("spawn-failed not started: opsdeck did not confirm the run is recorded in the audit trail");
+        return 127;
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -75,7 +102,10 @@ async fn supervise(timeout: Duration, argv: &[String], status: &mut Status) -> u
     // The environment is already the one opsdeck chose for this command
     // (child_env): inherit it as it is.
     let mut cmd = tokio::process::Command::new(program);
-    cmd.args(args).process_group(0);
+    // Output goes through us, not straight to opsdeck's pipes: when opsdeck
+    // is gone its pipes are broken, and a command writing to one would die
+    // of SIGPIPE half-way through; we keep reading and drop what nobody reads.
+    cmd.args(args).process_group(0).stdout(Stdio::piped()).stderr(Stdio::piped());
     // SAFETY: prctl(2) with integer arguments only, async-signal-safe; it
     // runs in the child between fork and exec.
     unsafe {
@@ -96,6 +126,10 @@ async fn supervise(timeout: Duration, argv: &[String], status: &mut Status) -> u
         return 127;
     };
     status.say(&format!("child {pgid}"));
+    let relays = [
+        child.stdout.take().map(|out| tokio::spawn(relay(out, tokio::io::stdout()))),
+        child.stderr.take().map(|err| tokio::spawn(relay(err, tokio::io::stderr()))),
+    ];
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
     let (line, code) = tokio::select! {
@@ -120,8 +154,32 @@ async fn supervise(timeout: Duration, argv: &[String], status: &mut Status) -> u
             ("cancelled".to_owned(), 130)
         }
     };
+    // What the command wrote before it ended, without waiting on a
+    // background process it left holding the pipe.
+    for relay in relays.into_iter().flatten() {
+        let _ = tokio::time::timeout(RELAY_DRAIN, relay).await;
+    }
     status.say(&line);
     code
+}
+
+/// After the command ends, how long to keep relaying what it wrote.
+const RELAY_DRAIN: Duration = Duration::from_millis(250);
+
+/// Copy `from` to `to` until `from` ends; once `to` is broken (opsdeck is
+/// gone), keep reading and discard, so the command never blocks or gets
+/// SIGPIPE on our account.
+async fn relay(mut from: impl AsyncRead + Unpin, mut to: impl AsyncWrite + Unpin) {
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut broken = false;
+    while let Ok(n) = from.read(&mut buf).await {
+        if n == 0 {
+            break;
+        }
+        if !broken {
+            broken = to.write_all(&buf[..n]).await.and(to.flush().await).is_err();
+        }
+    }
 }
 
 /// SIGTERM to the whole group, SIGKILL after a grace period, then reap.

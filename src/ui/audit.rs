@@ -17,7 +17,7 @@ fn outcome_style(theme: &Theme, outcome: &str) -> Style {
     match outcome {
         "ok" | "exit 0" => theme.ok,
         "running" | "cancelled" => theme.muted,
-        "outcome unknown" => theme.warning,
+        "outcome unknown" | "running, its opsdeck gone" => theme.warning,
         _ => theme.critical,
     }
 }
