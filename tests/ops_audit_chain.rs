@@ -233,3 +233,38 @@ async fn the_cockpit_shows_a_broken_chain_in_the_status_bar() {
     s.send("q");
     assert_eq!(s.wait_exit(), 0, "{}", s.dump());
 }
+
+#[tokio::test]
+async fn a_long_trail_verifies_intact_and_one_changed_row_in_it_is_found() {
+    let sandbox = Sandbox::new();
+    let path = db(&sandbox);
+    let who = SessionInfo { host: "h", os_user: "u", read_only: false };
+    let info = open_and_begin(path.clone(), who).await.unwrap();
+    const ROWS: usize = 2000;
+    let wrote = std::time::Instant::now();
+    for i in 0..ROWS {
+        let guard = if i % 2 == 0 { Guard::RefusedUnarmed } else { Guard::Cancelled };
+        audit::begin(&info.store, &attempt(info.session_id, guard, &format!("a{i}"))).await.unwrap();
+    }
+    let wrote = wrote.elapsed();
+    let checked = std::time::Instant::now();
+    let verdict = opsdeck::ops::audit_chain::verify(&info.store).await.unwrap();
+    eprintln!("{ROWS} rows written in {wrote:?}, verified in {:?}", checked.elapsed());
+    assert!(verdict.problems.is_empty(), "{verdict:?}");
+    assert_eq!((verdict.rows, verdict.entries), (ROWS, 2 * ROWS));
+    info.store.close().await;
+
+    let trigger = trigger_sql(&path, "audit_append_only").await;
+    tamper(
+        &path,
+        &["DROP TRIGGER audit_append_only", "UPDATE audit SET reason = 'rewritten' WHERE id = 1234"],
+    )
+    .await;
+    tamper(&path, &[&trigger]).await;
+    let (code, _, err) = verify(&sandbox);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.starts_with("opsdeck: AUDIT TRAIL TAMPERED: row 1234 was changed after it was written"),
+        "{err}"
+    );
+}

@@ -11,6 +11,7 @@
 //! The JSON-lines mirror carries each event's hash, so a copy shipped off
 //! the host pins the chain as it was.
 
+use futures::TryStreamExt;
 use sha2::{Digest, Sha256};
 use sqlx::sqlite::{SqliteConnection, SqliteRow};
 use sqlx::{Row, SqliteExecutor};
@@ -228,22 +229,21 @@ pub async fn verify(store: &Store) -> Result<Verdict, String> {
         .fetch_one(pool)
         .await
         .map_err(err)?;
-    let rows = sqlx::query("SELECT * FROM audit ORDER BY id").fetch_all(pool).await.map_err(err)?;
-    let mut by_id = std::collections::HashMap::new();
-    for r in &rows {
-        by_id.insert(r.try_get::<i64, _>("id").map_err(err)?, r);
-    }
-    let entries = sqlx::query("SELECT seq, audit_id, event, prev_hash, hash FROM audit_chain ORDER BY seq")
-        .fetch_all(pool)
-        .await
-        .map_err(err)?;
+    let mut prev = genesis(pool).await.map_err(err)?;
 
+    // One pass over the chain, each entry beside the row it covers (NULLs
+    // when the row is gone), streamed: memory does not grow with the trail.
     let mut row_problems = Vec::new();
     let mut covered: std::collections::HashSet<(i64, &'static str)> = Default::default();
     let mut reported_missing = std::collections::HashSet::new();
-    let mut prev = genesis(pool).await.map_err(err)?;
-    let mut last_seq = 0;
-    for e in &entries {
+    let (mut last_seq, mut entries) = (0, 0);
+    let mut walk = sqlx::query(
+        "SELECT c.seq, c.audit_id, c.event, c.prev_hash, c.hash, a.* \
+         FROM audit_chain c LEFT JOIN audit a ON a.id = c.audit_id ORDER BY c.seq",
+    )
+    .fetch(pool);
+    while let Some(e) = walk.try_next().await.map_err(err)? {
+        entries += 1;
         let seq: i64 = e.try_get("seq").map_err(err)?;
         let id: i64 = e.try_get("audit_id").map_err(err)?;
         let event_name: String = e.try_get("event").map_err(err)?;
@@ -262,19 +262,20 @@ pub async fn verify(store: &Store) -> Result<Verdict, String> {
             continue;
         };
         covered.insert((id, event.as_str()));
-        let Some(row) = by_id.get(&id) else {
+        if e.try_get::<Option<i64>, _>("id").map_err(err)?.is_none() {
             if reported_missing.insert(id) {
                 complain(format!("row {id} is missing: it was deleted after it was written"));
             }
             continue;
-        };
-        if link(&prev_hash, &canonical(event, row).map_err(err)?) != hash {
+        }
+        if link(&prev_hash, &canonical(event, &e).map_err(err)?) != hash {
             complain(format!(
                 "row {id} was changed after it was written: its {} record no longer matches its hash",
                 event.as_str()
             ));
         }
     }
+    drop(walk);
     let counter: Option<i64> =
         sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'audit_chain'")
             .fetch_optional(pool)
@@ -287,29 +288,32 @@ pub async fn verify(store: &Store) -> Result<Verdict, String> {
         });
     }
 
-    let mut legacy_rows = 0;
-    for (&id, row) in &by_id {
+    // Every row since the chain began must be in it, as far as it got.
+    let (mut rows, mut legacy_rows) = (0, 0);
+    let mut all = sqlx::query("SELECT id, finished_at IS NOT NULL AS finished, run_pid IS NOT NULL AS has_pid FROM audit ORDER BY id")
+        .fetch(pool);
+    while let Some(row) = all.try_next().await.map_err(err)? {
+        let id: i64 = row.try_get("id").map_err(err)?;
         if id <= legacy {
             legacy_rows += 1;
             continue;
         }
+        rows += 1;
         let mut complain = |what: String| row_problems.push(Problem { row: Some(id), what });
         if !covered.contains(&(id, "begin")) {
             complain(format!("row {id} was inserted outside opsdeck: it has no entry in the chain"));
             continue;
         }
-        let finished: Option<String> = row.try_get("finished_at").map_err(err)?;
-        if finished.is_some() && !covered.contains(&(id, "finish")) {
+        if row.try_get::<bool, _>("finished").map_err(err)? && !covered.contains(&(id, "finish")) {
             complain(format!("row {id} was finished outside opsdeck: its outcome is not in the chain"));
         }
-        let pid: Option<i64> = row.try_get("run_pid").map_err(err)?;
-        if pid.is_some() && !covered.contains(&(id, "process")) {
+        if row.try_get::<bool, _>("has_pid").map_err(err)? && !covered.contains(&(id, "process")) {
             complain(format!("row {id} has a process written outside opsdeck: it is not in the chain"));
         }
     }
     row_problems.sort_by_key(|p| p.row.unwrap_or(i64::MAX));
     problems.extend(row_problems);
-    Ok(Verdict { entries: entries.len(), rows: rows.len() - legacy_rows, legacy_rows, problems })
+    Ok(Verdict { entries, rows, legacy_rows, problems })
 }
 
 #[cfg(test)]
