@@ -105,6 +105,10 @@ pub enum Command {
         /// At most this many rows
         #[arg(long, default_value_t = 200)]
         limit: u32,
+        /// Check the trail instead of printing it: the hash chain over every
+        /// row and the append-only triggers; exit 0 intact, 1 tampered
+        #[arg(long, conflicts_with_all = ["since", "json"])]
+        verify: bool,
     },
     /// Export the alert timeline (every state change) of an incident, oldest first
     Alerts {
@@ -136,6 +140,23 @@ pub enum Command {
     },
     /// Print the man page (roff) to stdout
     Man,
+    /// Internal: run an action's command under a supervisor that enforces
+    /// its timeout even if the cockpit dies
+    #[command(name = "__supervise", hide = true)]
+    Supervise {
+        /// Kill the command's process group after this many milliseconds
+        #[arg(long)]
+        timeout_ms: u64,
+        /// Report to this inherited fd
+        #[arg(long)]
+        status_fd: Option<i32>,
+        /// Start the command only after a byte arrives on this inherited fd
+        #[arg(long)]
+        go_fd: Option<i32>,
+        /// The command
+        #[arg(last = true, required = true)]
+        argv: Vec<String>,
+    },
 }
 
 /// `opsdeck config …`

@@ -27,13 +27,17 @@ fn main() -> ExitCode {
         Some(Command::Config { action: ConfigCommand::Init { path, force } }) => {
             config_init(path.as_deref().or(cli.config.as_deref()), *force)
         }
-        Some(Command::Audit { since, json, limit }) => audit(*since, *json, *limit),
+        Some(Command::Audit { verify: true, .. }) => audit_verify(),
+        Some(Command::Audit { since, json, limit, verify: false }) => audit(*since, *json, *limit),
         Some(Command::Alerts { since, json, markdown }) => alerts(*since, *json, *markdown),
         Some(Command::Check { json, markdown }) => check(&cli, *json, *markdown),
         Some(Command::Completions { shell }) => {
             clap_complete::generate(*shell, &mut Cli::command(), "opsdeck", &mut std::io::stdout());
             ExitCode::SUCCESS
         }
+        Some(Command::Supervise { timeout_ms, status_fd, go_fd, argv }) => ExitCode::from(
+            opsdeck::ops::supervise::main(Duration::from_millis(*timeout_ms), *status_fd, *go_fd, argv),
+        ),
         Some(Command::Man) => match opsdeck::man::render(&mut std::io::stdout()) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(&format!("cannot write the man page: {e}")),
@@ -170,20 +174,49 @@ fn audit(since: Option<Duration>, json: bool, limit: u32) -> ExitCode {
     };
     for row in &rows {
         // An unfinished confirmed row is "running in another opsdeck" while the
-        // cockpit that wrote it lives, else "outcome unknown".
+        // cockpit that wrote it lives, "running, its opsdeck gone" while only
+        // its supervisor does, else "outcome unknown".
         let outcome = row.outcome(None);
         if json {
             let mut value = serde_json::to_value(row).unwrap_or_default();
             value["outcome"] = serde_json::Value::String(outcome);
             println!("{value}");
         } else {
+            let from = row.ssh_origin.as_deref().map_or_else(String::new, |o| format!("from {o}"));
             println!(
-                "{}  {:<16} {:<20} {:<24} {}",
-                row.started_at, row.who, row.action, row.target_name, outcome
+                "{}  {:<16} {:<22} {:<20} {:<24} {}",
+                row.started_at, row.who, from, row.action, row.target_name, outcome
             );
+            if let Some(claims) = row.claims() {
+                println!("    {claims}");
+            }
         }
     }
     ExitCode::SUCCESS
+}
+
+/// `opsdeck audit --verify`: exit 0 when the chain and the triggers are
+/// intact, 1 naming the first broken row and what is wrong.
+fn audit_verify() -> ExitCode {
+    let query = |store: opsdeck::store::Store| async move { opsdeck::ops::audit_chain::verify(&store).await };
+    let verdict = match query_store("nothing to verify", query) {
+        Ok(Some(v)) => v,
+        Ok(None) => return ExitCode::SUCCESS,
+        Err(code) => return code,
+    };
+    if verdict.problems.is_empty() {
+        let legacy = match verdict.legacy_rows {
+            0 => String::new(),
+            n => format!(" ({n} older rows predate the chain and are not covered)"),
+        };
+        println!("{}{legacy}", verdict.summary());
+        return ExitCode::SUCCESS;
+    }
+    eprintln!("opsdeck: {}", verdict.summary());
+    for p in &verdict.problems {
+        eprintln!("  {}", p.what);
+    }
+    ExitCode::FAILURE
 }
 
 fn alerts(since: Duration, json: bool, markdown: bool) -> ExitCode {
@@ -278,6 +311,11 @@ fn run_cockpit(cli: &Cli) -> ExitCode {
     if cli.wall {
         state.wall_mode = Some(opsdeck::app::WallMode::new(state.config.wall.cycle, Instant::now()));
     }
+    // Actions run under `opsdeck __supervise`, so their timeouts hold if this process dies.
+    match std::env::current_exe() {
+        Ok(exe) => opsdeck::ops::run::use_supervisor(exe),
+        Err(e) => tracing::warn!("actions run unsupervised: cannot find this binary: {e}"),
+    }
     let opts = RunOptions { store_path: opsdeck::store::default_path(), os_user: os_user() };
 
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
@@ -296,11 +334,10 @@ fn run_cockpit(cli: &Cli) -> ExitCode {
     }
 }
 
+/// The session's user: the real uid's name, not `USER` (which anyone can set).
 fn os_user() -> String {
-    std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| {
-        // SAFETY: getuid(2) cannot fail and touches no memory of ours.
-        format!("uid {}", unsafe { libc::getuid() })
-    })
+    let uid = opsdeck::ops::identity::real_uid();
+    opsdeck::ops::identity::user_name(uid).unwrap_or_else(|| format!("uid {uid}"))
 }
 
 /// Two glibc malloc arenas instead of one per thread (up to 8 × cores).

@@ -185,6 +185,12 @@ fn children_with_cmdline(parent: i32, argv: &[&str]) -> Vec<i32> {
         .collect()
 }
 
+/// Processes named `comm` that an action's supervisor started: actions
+/// run under `opsdeck __supervise`, a child of the cockpit.
+fn action_processes(cockpit: i32, comm: &str) -> Vec<i32> {
+    children_named(cockpit, "opsdeck").into_iter().flat_map(|sup| children_named(sup, comm)).collect()
+}
+
 /// Kills the given pids on drop (processes a killed opsdeck left behind).
 struct KillOnDrop(Vec<i32>);
 
@@ -408,9 +414,11 @@ fn kill_9_mid_action_leaves_outcome_unknown() {
     s.send("y");
     s.wait_for("the action to run", |t| t.contains("running") && t.contains("Ctrl-C cancels"));
     let mut orphans = Vec::new();
-    s.wait_for_cond("the action's sleep process", || {
-        orphans = children_with_cmdline(s.pid(), &["sleep", SECS]);
-        !orphans.is_empty()
+    s.wait_for_cond("the action's sleep process, under its supervisor", || {
+        let supervisors = children_named(s.pid(), "opsdeck");
+        orphans = supervisors.iter().flat_map(|&sup| children_with_cmdline(sup, &["sleep", SECS])).collect();
+        orphans.extend(supervisors);
+        orphans.len() > 1
     });
     let orphans = KillOnDrop(orphans);
     // While it runs: the trail shows the row as running at once, and another
@@ -428,8 +436,13 @@ fn kill_9_mid_action_leaves_outcome_unknown() {
     let pid = s.pid();
     s.signal(libc::SIGKILL);
     s.wait_for_cond("opsdeck to die", || matches!(process_state(pid), None | Some('Z')));
-    // Its own process group survived the cockpit; clean it up now.
+    // Its supervisor survived the cockpit (and would end it at its timeout);
+    // clean both up now, so the next cockpit finds no live run.
+    let pids = orphans.0.clone();
     drop(orphans);
+    s.wait_for_cond("the orphaned run to be gone", || {
+        pids.iter().all(|&pid| matches!(process_state(pid), None | Some('Z')))
+    });
     drop(s);
 
     let mut s = sandbox.spawn_sized(&[common::BIN, "--config", &cfg], &[], 30, 200);
@@ -473,7 +486,7 @@ fn ctrl_c_in_the_run_view_cancels_the_process_group() {
     s.wait_for("the action to run and print", |t| t.contains("Ctrl-C cancels") && t.contains("started"));
     let mut sleepers = Vec::new();
     s.wait_for_cond("the backgrounded sleep, a grandchild", || {
-        sleepers = children_named(s.pid(), "sh")
+        sleepers = action_processes(s.pid(), "sh")
             .into_iter()
             .flat_map(|sh| children_with_cmdline(sh, &["sleep", SECS]))
             .collect();

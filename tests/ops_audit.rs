@@ -50,14 +50,24 @@ fn outcome(ending: Ending) -> Outcome {
     }
 }
 
+/// This process's real user, as the passwd database names it.
+fn real_user() -> String {
+    let uid = opsdeck::ops::identity::real_uid();
+    opsdeck::ops::identity::user_name(uid).unwrap_or_else(|| format!("uid {uid}"))
+}
+
 #[test]
-fn the_operator_comes_from_the_environment() {
+fn the_environment_only_claims_and_the_kernel_says_who() {
     let env: HashMap<&str, &str> =
         HashMap::from([("LOGNAME", "bob"), ("SSH_CONNECTION", "192.0.2.4 40000 192.0.2.1 22")]);
     let op = Operator::from_lookup("h", |k| env.get(k).map(|v| v.to_string()));
-    assert_eq!(op.os_user, "bob");
-    assert_eq!(op.ssh_origin.as_deref(), Some("192.0.2.4:40000"));
-    assert_eq!(op.sudo_user, None);
+    assert_eq!(op.claimed.user.as_deref(), Some("bob"));
+    assert_eq!(op.claimed.ssh_origin.as_deref(), Some("192.0.2.4:40000"));
+    assert_eq!(op.claimed.sudo_user, None);
+    assert_eq!(op.uid, opsdeck::ops::identity::real_uid());
+    assert_eq!(op.os_user, real_user(), "the identity is the real uid's, not USER's");
+    // This test runs under no sshd: a claimed SSH_CONNECTION is not an origin.
+    assert_eq!(op.ssh_peer, None);
 }
 
 #[tokio::test]
@@ -70,7 +80,9 @@ async fn a_run_is_written_before_and_finished_after() {
     let rows = audit::recent(&store, Some(Duration::from_secs(3600)), 10).await.unwrap();
     let row = &rows[0];
     assert_eq!((row.id, row.outcome(Some(session)).as_str()), (id, "exit 0"));
-    assert_eq!(row.who, "alice (as root)");
+    assert!(row.who.starts_with(&real_user()), "{}", row.who);
+    assert_eq!(row.claimed_sudo_user.as_deref(), Some("alice"));
+    assert_eq!(row.claimed_user.as_deref(), Some("root"));
     assert_eq!(row.preview, "systemctl restart postgresql");
     assert_eq!(row.output_excerpt.as_deref(), Some("done\n"));
 }
@@ -158,15 +170,22 @@ async fn opsdeck_audit_prints_the_trail_as_a_table_and_as_json_lines() {
         String::from_utf8(out.stdout).unwrap()
     };
     let table = run(&["audit"]);
-    let lines: Vec<&str> = table.lines().collect();
+    let lines: Vec<&str> = table.lines().filter(|l| !l.starts_with(' ')).collect();
     assert_eq!(lines.len(), 3, "{table}");
     assert!(lines[0].ends_with("outcome unknown"), "{table}");
     assert!(lines[1].ends_with("refused: read-only"), "{table}");
-    assert!(lines[2].ends_with("timed out") && lines[2].contains("alice (as root)"), "{table}");
+    assert!(lines[2].ends_with("timed out") && lines[2].contains(&real_user()), "{table}");
+    // The environment's SUDO_USER and SSH_CONNECTION are shown, as claims, under each row.
+    let claims = "    claimed (unverified): SUDO_USER=alice, SSH_CONNECTION from 10.0.0.7:51234";
+    assert_eq!(table.lines().filter(|l| *l == claims).count(), 3, "{table}");
+    assert!(!table.contains("alice (as"), "a claim shown as the identity:\n{table}");
 
     let json = run(&["audit", "--json", "--since", "1h", "--limit", "2"]);
     let rows: Vec<serde_json::Value> = json.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[1]["outcome"], "refused: read-only");
     assert_eq!(rows[1]["preview"], "systemctl restart postgresql");
+    assert_eq!(rows[1]["who"], real_user().as_str());
+    assert_eq!(rows[1]["claimed_sudo_user"], "alice");
+    assert_eq!(rows[1]["claimed_ssh_origin"], "10.0.0.7:51234");
 }

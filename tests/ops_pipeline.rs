@@ -119,7 +119,7 @@ guard = "type_name"
     let row = row.unwrap();
     assert_eq!((row.guard.as_str(), row.ending.as_deref()), ("confirmed", Some("exit 0")));
     assert!(row.preview.contains("'$(reboot)'"), "{}", row.preview);
-    assert_eq!(row.who, "alice");
+    assert_eq!(row.claimed_user.as_deref(), Some("alice"), "USER is kept as a claim");
 }
 
 #[tokio::test]
@@ -302,16 +302,18 @@ async fn the_maintenance_actions_write_and_remove_the_flag_with_the_reason() {
     let mut req =
         request(&rig, action(&toml, "maintenance_on"), node_with_flag(&flag, false), "testhost", armed());
     req.confirmation.reason = "kernel upgrade".into();
+    // The flag names the real user (the kernel's), not the claimed USER=alice.
+    let who = req.operator.os_user.clone();
     req.shown_preview = plan::prepare(
         &req.def,
         &req.pinned,
-        &Context { who: "alice".into(), reason: "kernel upgrade".into(), ..Context::default() },
+        &Context { who: who.clone(), reason: "kernel upgrade".into(), ..Context::default() },
     )
     .unwrap()
     .preview();
     let (events, _) = carry(&rig, req, Some(rig.store.clone())).await;
     assert_eq!(ended(&events).1.unwrap().ending, Ending::Done);
-    assert_eq!(std::fs::read_to_string(&flag).unwrap(), "kernel upgrade — alice\n");
+    assert_eq!(std::fs::read_to_string(&flag).unwrap(), format!("kernel upgrade — {who}\n"));
 
     let req = request(&rig, action(&toml, "maintenance_off"), node_with_flag(&flag, true), "y", armed());
     let (events, row) = carry(&rig, req, Some(rig.store.clone())).await;

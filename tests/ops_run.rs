@@ -9,7 +9,10 @@ use opsdeck::ops::run::{EXCERPT_BYTES, Ending, RunSpec, Stream, run};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+/// Every run in these tests goes through the real binary's supervisor, as
+/// the cockpit's do.
 fn spec(argv: &[&str], timeout: Duration) -> RunSpec {
+    opsdeck::ops::run::use_supervisor(env!("CARGO_BIN_EXE_opsdeck").into());
     RunSpec {
         argv: argv.iter().map(|s| s.to_string()).collect(),
         timeout,
@@ -176,4 +179,35 @@ async fn stdin_text_is_fed_and_closed() {
     let out = run(&s, &CancellationToken::new(), &tx).await;
     assert_eq!(out.ending, Ending::Exited(0), "cat must see end of input");
     assert_eq!(out.excerpt, "disable server web/web1; reboot\n");
+}
+
+/// `opsdeck __supervise` with its go fd at EOF (the cockpit died before the
+/// run's process was recorded) starts nothing; with the go byte, it runs.
+#[test]
+fn the_supervisor_starts_the_command_only_on_the_go_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("ran");
+    let supervise = |go: &str| {
+        // The shell only wires fds 3 and 4 for the test, as the cockpit does.
+        let script = format!(
+            "{go} \"$0\" __supervise --timeout-ms 5000 --status-fd 3 --go-fd 4 -- touch \"$1\" 3>&1 4<&0"
+        );
+        std::process::Command::new("sh")
+            .args(["-c", &script, env!("CARGO_BIN_EXE_opsdeck")])
+            .arg(&marker)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let refused = supervise("exec </dev/null;");
+    assert_eq!(refused.status.code(), Some(127));
+    let report = String::from_utf8_lossy(&refused.stdout);
+    assert!(report.starts_with("spawn-failed not started"), "{report}");
+    assert!(!marker.exists(), "the command ran without the go byte");
+
+    let ran = supervise("printf g |");
+    assert_eq!(ran.status.code(), Some(0), "{ran:?}");
+    let report = String::from_utf8_lossy(&ran.stdout);
+    assert!(report.starts_with("child ") && report.ends_with("exit 0\n"), "{report}");
+    assert!(marker.exists());
 }

@@ -155,6 +155,8 @@ pub async fn run(tui: &mut Tui, mut state: AppState, opts: RunOptions) -> std::i
             let _ = tx.send(Update::now(crate::store::SOURCE, result.map(Payload::Store))).await;
             if let Some(store) = store {
                 crate::ops::executor::send_trail(&store, &tx).await;
+                // A tampered trail turns the store source red in the status bar.
+                crate::ops::executor::send_chain_check(&store, &tx).await;
             }
         });
     }

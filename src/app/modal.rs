@@ -568,6 +568,7 @@ mod tests {
             duration_ms: None,
             output_excerpt: None,
             session_alive: false,
+            ..AuditRow::default()
         }
     }
 

@@ -127,7 +127,8 @@ async fn run_command(argv: &[String]) -> Result<String, String> {
     let Some((program, args)) = argv.split_first() else {
         return Err("secret command is empty".into());
     };
-    let child = tokio::process::Command::new(program)
+    // A password manager gets its agent's variables and nothing else of ours.
+    let child = crate::ops::child_env::command_with(program, &crate::ops::child_env::SECRET_HELPER)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

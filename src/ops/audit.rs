@@ -7,50 +7,12 @@ use std::time::Duration;
 
 use sqlx::Row;
 
-use super::run::{Ending, Outcome};
+use super::identity;
+use super::run::Ending;
 use crate::store::Store;
 
-/// Who is at the keyboard, read from the environment, never from argv.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operator {
-    /// `USER`, else `LOGNAME`.
-    pub os_user: String,
-    /// `SUDO_USER`: the person behind a `sudo -s`.
-    pub sudo_user: Option<String>,
-    /// Client address and port from `SSH_CONNECTION`.
-    pub ssh_origin: Option<String>,
-    /// The controlling terminal.
-    pub tty: Option<String>,
-    /// This host.
-    pub host: String,
-}
-
-impl Operator {
-    /// The operator as this process's environment describes them.
-    pub fn from_env(host: &str) -> Operator {
-        let mut op = Operator::from_lookup(host, |k| std::env::var(k).ok());
-        if op.os_user == "unknown" {
-            // No USER or LOGNAME (cron, a bare `env -i`): the uid still says who.
-            // SAFETY: getuid(2) cannot fail and touches no memory of ours.
-            op.os_user = format!("uid {}", unsafe { libc::getuid() });
-        }
-        op
-    }
-
-    /// The operator from any variable lookup (the environment, or a test's map).
-    pub fn from_lookup(host: &str, lookup: impl Fn(&str) -> Option<String>) -> Operator {
-        let var = |k: &str| lookup(k).filter(|v| !v.is_empty());
-        Operator {
-            os_user: var("USER").or_else(|| var("LOGNAME")).unwrap_or_else(|| "unknown".into()),
-            sudo_user: var("SUDO_USER"),
-            // "client_ip client_port server_ip server_port": the first two say who.
-            ssh_origin: var("SSH_CONNECTION")
-                .map(|c| c.split_whitespace().take(2).collect::<Vec<_>>().join(":")),
-            tty: std::fs::read_link("/proc/self/fd/0").ok().map(|p| p.display().to_string()),
-            host: host.to_owned(),
-        }
-    }
-}
+pub use super::audit_write::{Begun, begin, begin_checked, finish, record_process};
+pub use super::identity::{Claimed, Operator};
 
 /// How the guard decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,7 +90,7 @@ pub struct Attempt {
 }
 
 /// A row of the trail as read back: the whole record.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct AuditRow {
     /// Row id.
     pub id: i64,
@@ -136,10 +98,22 @@ pub struct AuditRow {
     pub started_at: String,
     /// The session that wrote it.
     pub session_id: Option<i64>,
-    /// `os_user` (and `sudo_user` when set).
+    /// Who, as the kernel said: the real user, and the login user when it
+    /// differs. For a row from before opsdeck recorded it: the claimed
+    /// user, marked "(claimed)".
     pub who: String,
-    /// Client address and port of the SSH session, if any.
+    /// The real uid.
+    pub uid: Option<i64>,
+    /// The login user (`/proc/self/loginuid`), when set.
+    pub login_user: Option<String>,
+    /// The SSH client, read from the session's sshd ancestor.
     pub ssh_origin: Option<String>,
+    /// `USER`/`LOGNAME` as the environment claimed it.
+    pub claimed_user: Option<String>,
+    /// `SUDO_USER` as the environment claimed it.
+    pub claimed_sudo_user: Option<String>,
+    /// `SSH_CONNECTION`'s client as the environment claimed it.
+    pub claimed_ssh_origin: Option<String>,
     /// The controlling terminal.
     pub tty: Option<String>,
     /// The host opsdeck ran on.
@@ -171,9 +145,14 @@ pub struct AuditRow {
     pub duration_ms: Option<i64>,
     /// Output excerpt, when it ran.
     pub output_excerpt: Option<String>,
+    /// The supervisor process that ran it.
+    pub run_pid: Option<i64>,
     /// The opsdeck that wrote the row is still running on this host.
     #[serde(skip)]
     pub session_alive: bool,
+    /// The row's supervisor (same pid, same start time) is still running here.
+    #[serde(skip)]
+    pub process_alive: bool,
 }
 
 impl AuditRow {
@@ -187,23 +166,48 @@ impl AuditRow {
             (Some(ending), _) => ending.clone(),
             (None, true) => "running".into(),
             (None, false) if self.session_alive => "running in another opsdeck".into(),
+            (None, false) if self.process_alive => "running, its opsdeck gone".into(),
             (None, false) => "outcome unknown".into(),
         }
+    }
+
+    /// The environment's claims, marked as such, when they say anything
+    /// the recorded identity does not.
+    pub fn claims(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(u) =
+            self.claimed_user.as_deref().filter(|u| !self.who.starts_with(&format!("{u} ")) && self.who != *u)
+        {
+            parts.push(format!("USER={u}"));
+        }
+        if let Some(s) = &self.claimed_sudo_user {
+            parts.push(format!("SUDO_USER={s}"));
+        }
+        if let Some(o) = self.claimed_ssh_origin.as_ref().filter(|o| self.ssh_origin.as_ref() != Some(*o)) {
+            parts.push(format!("SSH_CONNECTION from {o}"));
+        }
+        (!parts.is_empty()).then(|| format!("claimed (unverified): {}", parts.join(", ")))
     }
 }
 
 /// Whether `pid` on this host is an opsdeck now. Two cockpits on one host
 /// share the store: one's live run is not the other's "outcome unknown".
 /// A recycled pid running something else does not count.
-fn opsdeck_alive(pid: i64, host: &str) -> bool {
-    let this_host = sysinfo::System::host_name().unwrap_or_default();
-    if host != this_host {
+pub(super) fn opsdeck_alive(pid: i64, host: &str) -> bool {
+    if !this_host(host) {
         return false; // a store copied from another machine: cannot tell, so do not claim it runs
     }
-    std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim_end() == "opsdeck")
+    // A zombie (killed, not yet reaped by its parent) is not running.
+    let alive = i32::try_from(pid).ok().and_then(identity::start_time).is_some();
+    alive
+        && std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim_end() == "opsdeck")
 }
 
-fn render_conditions(conditions: &[CheckedCondition]) -> String {
+pub(super) fn this_host(host: &str) -> bool {
+    sysinfo::System::host_name().is_ok_and(|h| h == host)
+}
+
+pub(super) fn render_conditions(conditions: &[CheckedCondition]) -> String {
     conditions
         .iter()
         .map(|c| format!("{} [{}] {}", c.expr, c.value, if c.passed { "pass" } else { "FAIL" }))
@@ -223,63 +227,19 @@ pub fn ending_text(ending: &Ending) -> String {
     }
 }
 
-/// Write the row for an attempt, before anything runs. A refusal or cancel
-/// is finished in the same write. Returns the row id; an error means the
-/// action must not run.
-pub async fn begin(store: &Store, a: &Attempt) -> Result<i64, String> {
-    let now = jiff::Timestamp::now().to_string();
-    let finished_now = (a.guard != Guard::Confirmed).then(|| now.clone());
-    let row = sqlx::query(
-        "INSERT INTO audit (started_at, session_id, os_user, sudo_user, ssh_origin, tty, host, action, \
-         target_kind, target_id, target_name, preview, preconditions, guard, override, reason, finished_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(&now)
-    .bind(a.session_id)
-    .bind(&a.operator.os_user)
-    .bind(&a.operator.sudo_user)
-    .bind(&a.operator.ssh_origin)
-    .bind(&a.operator.tty)
-    .bind(&a.operator.host)
-    .bind(&a.action)
-    .bind(&a.target_kind)
-    .bind(&a.target_id)
-    .bind(&a.target_name)
-    .bind(&a.preview)
-    .bind(render_conditions(&a.conditions))
-    .bind(a.guard.as_str())
-    .bind(a.overridden)
-    .bind(&a.reason)
-    .bind(finished_now)
-    .fetch_one(store.pool())
-    .await
-    .map_err(|e| format!("cannot write the audit row (the action will not run): {e}"))?;
-    row.try_get::<i64, _>("id").map_err(|e| e.to_string())
-}
-
-/// Record how a run ended.
-pub async fn finish(store: &Store, id: i64, outcome: &Outcome) -> Result<(), String> {
-    let duration_ms = i64::try_from(outcome.duration.as_millis()).unwrap_or(i64::MAX);
-    sqlx::query(
-        "UPDATE audit SET finished_at = ?, ending = ?, duration_ms = ?, output_excerpt = ? WHERE id = ?",
-    )
-    .bind(jiff::Timestamp::now().to_string())
-    .bind(ending_text(&outcome.ending))
-    .bind(duration_ms)
-    .bind(&outcome.excerpt)
-    .bind(id)
-    .execute(store.pool())
-    .await
-    .map(|_| ())
-    .map_err(|e| format!("cannot finish audit row {id}: {e}"))
+/// The hash of the newest chain entry for row `id`, for the mirror.
+pub async fn chain_hash(store: &Store, id: i64) -> Option<String> {
+    sqlx::query_scalar("SELECT hash FROM audit_chain WHERE audit_id = ? ORDER BY seq DESC LIMIT 1")
+        .bind(id)
+        .fetch_optional(store.pool())
+        .await
+        .ok()
+        .flatten()
 }
 
 macro_rules! columns {
     () => {
-        "a.id, a.started_at, a.session_id, a.os_user, a.sudo_user, a.ssh_origin, a.tty, a.host, \
-    a.action, a.target_kind, a.target_id, a.target_name, a.preview, a.preconditions, a.guard, \
-    a.override, a.reason, a.ending, a.finished_at, a.duration_ms, a.output_excerpt, \
-    s.pid AS session_pid, s.ended_at AS session_ended_at \
+        "a.*, s.pid AS session_pid, s.ended_at AS session_ended_at \
     FROM audit a LEFT JOIN sessions s ON s.id = a.session_id"
     };
 }
@@ -313,20 +273,46 @@ pub async fn get(store: &Store, id: i64) -> Result<AuditRow, String> {
     from_row(&row).map_err(|e| format!("cannot read audit row {id}: {e}"))
 }
 
+/// The recorded identity in words: the real user, the login user when it
+/// differs; a row from before either was recorded shows its claim, marked.
+fn who(r: &sqlx::sqlite::SqliteRow) -> Result<String, sqlx::Error> {
+    let uid: Option<i64> = r.try_get("real_uid")?;
+    let user: Option<String> = r.try_get("real_user")?;
+    let login_uid: Option<i64> = r.try_get("login_uid")?;
+    let login_user: Option<String> = r.try_get("login_user")?;
+    let Some(uid) = uid else {
+        let claimed: Option<String> = r.try_get("claimed_user")?;
+        return Ok(format!("{} (claimed)", claimed.unwrap_or_else(|| "unknown".into())));
+    };
+    let mut who = user.unwrap_or_else(|| format!("uid {uid}"));
+    if let Some(login) = login_uid.filter(|l| *l != uid) {
+        who.push_str(&format!(" (login {})", login_user.unwrap_or_else(|| format!("uid {login}"))));
+    }
+    Ok(who)
+}
+
 fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<AuditRow, sqlx::Error> {
-    let user: String = r.try_get("os_user")?;
-    let sudo: Option<String> = r.try_get("sudo_user")?;
     let host: String = r.try_get("host")?;
     let session_pid: Option<i64> = r.try_get("session_pid")?;
     let session_ended: Option<String> = r.try_get("session_ended_at")?;
     let session_alive = session_ended.is_none() && session_pid.is_some_and(|pid| opsdeck_alive(pid, &host));
+    let run_pid: Option<i64> = r.try_get("run_pid")?;
+    let run_start: Option<i64> = r.try_get("run_pid_start")?;
+    let process_alive = this_host(&host)
+        && matches!((run_pid, run_start), (Some(p), Some(s)) if identity::process_alive(p, s));
     Ok(AuditRow {
         session_alive,
+        process_alive,
         id: r.try_get("id")?,
         started_at: r.try_get("started_at")?,
         session_id: r.try_get("session_id")?,
-        who: sudo.map_or_else(|| user.clone(), |s| format!("{s} (as {user})")),
-        ssh_origin: r.try_get("ssh_origin")?,
+        who: who(r)?,
+        uid: r.try_get("real_uid")?,
+        login_user: r.try_get("login_user")?,
+        ssh_origin: r.try_get("ssh_peer")?,
+        claimed_user: r.try_get::<Option<String>, _>("claimed_user")?.filter(|u| !u.is_empty()),
+        claimed_sudo_user: r.try_get("claimed_sudo_user")?,
+        claimed_ssh_origin: r.try_get("claimed_ssh_origin")?,
         tty: r.try_get("tty")?,
         host,
         action: r.try_get("action")?,
@@ -342,17 +328,26 @@ fn from_row(r: &sqlx::sqlite::SqliteRow) -> Result<AuditRow, sqlx::Error> {
         finished_at: r.try_get("finished_at")?,
         duration_ms: r.try_get("duration_ms")?,
         output_excerpt: r.try_get("output_excerpt")?,
+        run_pid,
     })
 }
 
 /// Append one event (`"attempt"` or `"finish"`) with the row's whole record
 /// to the JSON-lines mirror. One `write` per line on an append-mode file, so
 /// two opsdecks mirroring to one file do not interleave inside a line.
-pub fn mirror(path: &std::path::Path, event: &str, row: &AuditRow) -> Result<(), String> {
+/// `chain_hash` is the row's newest chain hash: a copy shipped off the host
+/// pins the chain as it was.
+pub fn mirror(
+    path: &std::path::Path,
+    event: &str,
+    row: &AuditRow,
+    chain_hash: Option<&str>,
+) -> Result<(), String> {
     use std::io::Write;
     let mut value = serde_json::to_value(row).map_err(|e| e.to_string())?;
     if let Some(obj) = value.as_object_mut() {
         obj.insert("event".into(), event.into());
+        obj.insert("chain_hash".into(), chain_hash.into());
     }
     let mut line = value.to_string();
     line.push('\n');

@@ -11,10 +11,11 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::audit::{self, Attempt, CheckedCondition, Guard, Operator};
+use super::audit_chain;
 use super::catalog::ActionDef;
 use super::guard::{Confirmation, Facts, Verdict, decide};
 use super::plan::{self, Context};
-use super::run::{Outcome, Stream};
+use super::run::{self, Outcome, Spawned, Stream};
 use super::target::Target;
 use crate::sources::{Payload, Update};
 use crate::store::Store;
@@ -116,8 +117,9 @@ impl Sinks {
 
     async fn mirror(&self, event: &str, id: i64) {
         let (Some(path), Some(store)) = (&self.mirror, &self.store) else { return };
+        let hash = audit::chain_hash(store, id).await;
         let result = match audit::get(store, id).await {
-            Ok(row) => audit::mirror(path, event, &row),
+            Ok(row) => audit::mirror(path, event, &row, hash.as_deref()),
             Err(e) => Err(e),
         };
         if let Err(e) = result {
@@ -151,6 +153,19 @@ pub async fn send_trail(store: &Store, events: &mpsc::Sender<Update>) {
         }
     };
     let _ = events.send(update).await;
+}
+
+/// Verify the trail's hash chain and triggers; a broken one is reported as
+/// the store source failing, with what is wrong, so the status bar and the
+/// audit view say so until opsdeck restarts on a mended trail.
+pub async fn send_chain_check(store: &Store, events: &mpsc::Sender<Update>) {
+    let problem = match audit_chain::verify(store).await {
+        Ok(v) if v.problems.is_empty() => return,
+        Ok(v) => v.summary(),
+        Err(e) => e,
+    };
+    tracing::error!("{problem}");
+    let _ = events.send(Update::now(crate::store::SOURCE, Err(problem))).await;
 }
 
 async fn attempt(req: &Request, sinks: &Sinks) -> (Guard, Result<Outcome, String>, Option<i64>) {
@@ -232,14 +247,23 @@ async fn attempt(req: &Request, sinks: &Sinks) -> (Guard, Result<Outcome, String
     let Some(store) = &sinks.store else {
         return (guard, Err("the audit store is not open: the action will not run".into()), None);
     };
-    let id = match audit::begin(store, &record).await {
-        Ok(id) => id,
+    // The row is committed before anything runs; a run still alive on this
+    // target (in any opsdeck, or orphaned by one that died) refuses this one.
+    let begun = match audit::begin_checked(store, &record).await {
+        Ok(b) => b,
         Err(e) => return (guard, Err(e), None),
     };
+    let (id, guard) = (begun.id, begun.guard);
     sinks.mirror("attempt", id).await;
 
     let Some((plan, preview)) = preview.filter(|_| guard == Guard::Confirmed) else {
-        return (guard, Err(explain(guard, changed.as_deref(), &checks, req)), Some(id));
+        let why = match &begun.busy_with {
+            Some(other) => {
+                format!("refused: busy: another action is running on {}: {other}", req.pinned.name)
+            }
+            None => explain(guard, changed.as_deref(), &checks, req),
+        };
+        return (guard, Err(why), Some(id));
     };
     sinks.send(Event::Started { ticket: req.ticket, audit_id: id, preview }).await;
     // The trail view shows the row as running from now, not only once it ends.
@@ -253,7 +277,36 @@ async fn attempt(req: &Request, sinks: &Sinks) -> (Guard, Result<Outcome, String
             events.send(Event::Line { ticket, stream, line }).await;
         }
     });
-    let outcome = plan.execute(def.timeout, &req.cancel, &lines_tx, Some(store)).await;
+    // The supervisor's pid and start time go into the row as it starts, so
+    // a later attempt can tell this run is alive even if opsdeck dies.
+    let (spawned_tx, mut spawned_rx) = mpsc::unbounded_channel::<Spawned>();
+    let recorder = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let mut first = true;
+            while let Some(p) = spawned_rx.recv().await {
+                let recorded = if std::mem::take(&mut first) {
+                    match audit::record_process(&store, id, p.pid, p.start).await {
+                        Ok(()) => true,
+                        Err(e) => {
+                            tracing::error!("{e}");
+                            false
+                        }
+                    }
+                } else {
+                    true
+                };
+                // No record, no run: the supervisor starts the command only on `true`.
+                if let Some(ack) = p.recorded {
+                    let _ = ack.send(recorded);
+                }
+            }
+        })
+    };
+    let outcome =
+        run::reporting_spawns(spawned_tx, plan.execute(def.timeout, &req.cancel, &lines_tx, Some(store)))
+            .await;
+    let _ = recorder.await;
     drop(lines_tx);
     let _ = forward.await;
     if let Err(e) = audit::finish(store, id, &outcome).await {

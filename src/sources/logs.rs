@@ -257,7 +257,7 @@ async fn read_journal(
     opts: &FollowOptions,
     tx: &mpsc::Sender<Update>,
 ) -> Result<(), String> {
-    let mut child = tokio::process::Command::new("journalctl")
+    let mut child = crate::ops::child_env::command("journalctl")
         .args(argv)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::piped())

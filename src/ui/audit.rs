@@ -17,7 +17,7 @@ fn outcome_style(theme: &Theme, outcome: &str) -> Style {
     match outcome {
         "ok" | "exit 0" => theme.ok,
         "running" | "cancelled" => theme.muted,
-        "outcome unknown" => theme.warning,
+        "outcome unknown" | "running, its opsdeck gone" => theme.warning,
         _ => theme.critical,
     }
 }
@@ -37,9 +37,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         frame.render_widget(p, area);
         return;
     }
-    let title = match &state.store_path {
-        Some(_) => format!(" Audit trail — {} rows — Enter shows one, Esc closes ", rows.len()),
-        None => " Audit trail — the store is not open: no action can run ".to_owned(),
+    let title = match (&state.store_path, tampered(state)) {
+        (_, Some(why)) => format!(" Audit trail — {why} "),
+        (Some(_), None) => format!(" Audit trail — {} rows — Enter shows one, Esc closes ", rows.len()),
+        (None, None) => " Audit trail — the store is not open: no action can run ".to_owned(),
     };
     let table_rows = rows.iter().map(|r| {
         let outcome = r.outcome(session);
@@ -69,6 +70,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     frame.render_stateful_widget(table, area, &mut ts);
 }
 
+/// The store source's error when it is the audit chain's verdict: a
+/// tampered trail is said in the view's title, not only in the status bar.
+fn tampered(state: &AppState) -> Option<&str> {
+    let (_, health) = state.health.iter().find(|(name, _)| *name == crate::store::SOURCE)?;
+    let (_, error) = health.last_error.as_ref()?;
+    error.starts_with("AUDIT TRAIL TAMPERED").then_some(error.as_str())
+}
+
 fn record(r: &AuditRow, session: Option<i64>, theme: &Theme) -> Vec<Line<'static>> {
     let field = |k: &str, v: String| {
         Line::from(vec![Span::styled(format!("{k:>14}  "), theme.muted), Span::styled(v, theme.text)])
@@ -79,6 +88,8 @@ fn record(r: &AuditRow, session: Option<i64>, theme: &Theme) -> Vec<Line<'static
         field("finished", opt(&r.finished_at)),
         field("who", r.who.clone()),
         field("from", opt(&r.ssh_origin)),
+        field("claimed", r.claims().unwrap_or_else(|| "—".into())),
+        field("process", r.run_pid.map_or_else(|| "—".into(), |p| format!("supervisor pid {p}"))),
         field("tty", opt(&r.tty)),
         field("host", r.host.clone()),
         field("action", r.action.clone()),

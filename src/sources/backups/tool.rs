@@ -8,7 +8,6 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::AsyncReadExt;
-use tokio::process::Command;
 
 use crate::backups::model::{CatalogError, ErrorState};
 use crate::config::secret::SecretValue;
@@ -89,7 +88,8 @@ pub async fn run(run: &ToolRun) -> Result<ToolOutput, CatalogError> {
     let Some((program, args)) = argv.split_first() else {
         return Err(CatalogError::new(ErrorState::Failed, "empty argv"));
     };
-    let mut cmd = Command::new(program);
+    // Only this catalog's own variables (repository, password) beside the harmless ones.
+    let mut cmd = crate::ops::child_env::command(program);
     cmd.args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
