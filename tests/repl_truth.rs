@@ -159,6 +159,15 @@ async fn standby_lag_is_what_the_primary_measures_and_an_idle_primary_is_no_lag(
     assert!(primary.downstreams.is_empty());
     let why = primary.downstreams_unknown.clone().unwrap_or_default();
     assert!(why.starts_with("pg_stat_replication: ") && why.contains("grant pg_monitor"), "{why:?}");
+    // opsdeck check says so too: unknown (exit 3), not OK.
+    let blind_cluster = Cluster { user: Some(PLAIN_USER.into()), ..c.clone() };
+    let sandbox = Sandbox::new();
+    let (code, out) = check_as(&sandbox, &blind_cluster, PLAIN_PASSWORD);
+    let primary_addr = c.members[0].to_string();
+    let line = out.lines().find(|l| l.contains(&primary_addr) && l.contains("replicas unknown"));
+    let line = line.unwrap_or_else(|| panic!("an unknown line for the primary:\n{out}"));
+    assert!(line.trim_start().starts_with("UNKNOWN") && line.contains("grant pg_monitor"), "{line}");
+    assert_eq!(code, 3, "{out}");
     pair.primary_sql("GRANT SELECT ON pg_catalog.pg_stat_replication TO PUBLIC");
 
     // Promote the standby beside its writable primary: split brain, critical.
@@ -176,12 +185,29 @@ async fn standby_lag_is_what_the_primary_measures_and_an_idle_primary_is_no_lag(
     assert_eq!(writable, [0, 1], "both take writes");
 }
 
+/// This node's rules off: a loaded test machine's CPU is not what these tests judge.
+const NODE_RULES_OFF: &str = "[[rules]]\nname = \"HighCpu\"\nmetric = \"cpu\"\nthreshold = 80\nenabled = false\n\n\
+    [[rules]]\nname = \"HighMemory\"\nmetric = \"memory_percent\"\nthreshold = 85\nenabled = false\n\n\
+    [[rules]]\nname = \"DiskFull\"\nmetric = \"disk_percent\"\nthreshold = 90\nseverity = \"critical\"\nenabled = false\n";
+
 /// `opsdeck check` on a config with `cluster`; its exit code and text.
 fn check(sandbox: &Sandbox, c: &Cluster) -> (i32, String) {
+    check_as(sandbox, c, "")
+}
+
+/// `check` logging in as the cluster's user with `password` (from a file).
+fn check_as(sandbox: &Sandbox, c: &Cluster, password: &str) -> (i32, String) {
     let members: Vec<String> = c.members.iter().map(|m| format!("\"{m}\"")).collect();
+    let login = match &c.user {
+        Some(user) => {
+            let file = sandbox.write("pg.password", &format!("{password}\n"));
+            format!("user = \"{user}\"\npassword_file = \"{}\"\n", file.display())
+        }
+        None => String::new(),
+    };
     let config = format!(
         "[[clusters]]\nname = \"{}\"\nkind = \"postgres\"\nmembers = [{}]\ninterval = \"1s\"\n\
-         lag_warning = \"3s\"\nlag_critical = \"6s\"\n",
+         lag_warning = \"3s\"\nlag_critical = \"6s\"\n{login}\n{NODE_RULES_OFF}",
         c.name,
         members.join(", ")
     );

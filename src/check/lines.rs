@@ -335,9 +335,21 @@ fn fleet(s: &AppState, budget: Duration, out: &mut Vec<Line>) {
 fn unanswered(s: &AppState, budget: Duration, out: &mut Vec<Line>) {
     for c in &s.replication.clusters {
         let members = c.config.members.iter().zip(&c.members);
-        for (addr, _) in members.filter(|(_, m)| m.status.is_none() && m.error.is_none()) {
+        for (addr, _) in members.clone().filter(|(_, m)| m.status.is_none() && m.error.is_none()) {
             let subject = format!("{addr} {}", c.config.name);
             out.push(line(Area::Replication, Status::Unknown, subject, no_answer(budget)));
+        }
+        // A primary that may not list its replicas: unknown, with the privilege, not "none".
+        for (addr, m) in members.filter(|(_, m)| m.error.is_none()) {
+            if let Some(why) = m.status.as_ref().and_then(|st| st.downstreams_unknown.as_deref()) {
+                let subject = format!("{addr} {}", c.config.name);
+                out.push(line(
+                    Area::Replication,
+                    Status::Unknown,
+                    subject,
+                    format!("replicas unknown: {why}"),
+                ));
+            }
         }
     }
     for c in s.backups.catalogs.iter().filter(|c| c.catalog.is_none()) {
