@@ -111,7 +111,7 @@ impl ReplicationPane {
                 false
             }
         };
-        cluster.judge_all();
+        cluster.judge_after(r.member);
         let m = &mut cluster.members[r.member];
         if m.error.is_none()
             && let Some(lag) = m.status.as_ref().and_then(worst_lag)
@@ -262,20 +262,36 @@ fn shape_changed(old: &Status, new: &Status) -> bool {
 }
 
 impl ClusterState {
-    /// Every member's shown status from what they reported: a standby's lag
-    /// as its upstream measured it, when the upstream's last poll worked.
-    fn judge_all(&mut self) {
-        let reported: Vec<Option<&Status>> =
-            self.members.iter().map(|m| m.reported.as_ref().filter(|_| m.error.is_none())).collect();
-        let judged: Vec<Option<Status>> = (0..self.members.len())
-            .map(|i| {
-                let mut status = self.members[i].reported.clone()?;
-                judge::lag_from_upstream(self.config.kind, &self.config.members, i, &mut status, &reported);
-                Some(status)
+    /// The shown status of `reporter` and of every member it feeds, from
+    /// what they reported: a standby's lag as its upstream measured it, when
+    /// the upstream's last poll worked. The others cannot have changed.
+    fn judge_after(&mut self, reporter: usize) {
+        let members = &self.config.members;
+        let fed_by = |s: &Status, up: usize| {
+            s.channels
+                .iter()
+                .filter_map(|c| c.upstream.as_deref())
+                .any(|u| members.get(up).is_some_and(|m| topology::same_endpoint(m, u)))
+        };
+        let affected: Vec<usize> = (0..self.members.len())
+            .filter(|&i| {
+                i == reporter || self.members[i].reported.as_ref().is_some_and(|s| fed_by(s, reporter))
             })
             .collect();
-        for (m, status) in self.members.iter_mut().zip(judged) {
-            m.status = status;
+        let reported: Vec<Option<&Status>> =
+            self.members.iter().map(|m| m.reported.as_ref().filter(|_| m.error.is_none())).collect();
+        let judged: Vec<(usize, Option<Status>)> = affected
+            .into_iter()
+            .map(|i| {
+                let status = self.members[i].reported.clone().map(|mut status| {
+                    judge::lag_from_upstream(self.config.kind, members, i, &mut status, &reported);
+                    status
+                });
+                (i, status)
+            })
+            .collect();
+        for (i, status) in judged {
+            self.members[i].status = status;
         }
     }
 
