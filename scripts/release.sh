@@ -4,7 +4,7 @@
 # page and shell completions. The glibc floor is checked from the binary's
 # own symbol versions, not assumed.
 #
-#   scripts/release.sh            # target/dist/opsdeck, opsdeck_<version>_amd64.deb
+#   scripts/release.sh            # target/package/opsdeck, opsdeck_<version>_amd64.deb
 #
 # Needs: cargo-zigbuild (cargo install --locked cargo-zigbuild), zig from PyPI
 # (pip install ziglang: cargo-zigbuild finds `python3 -m ziglang`), and
@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 TARGET=x86_64-unknown-linux-gnu
 GLIBC_FLOOR=2.17
-DIST=target/dist
+DIST=target/package
 
 for tool in cargo-zigbuild cargo-deb; do
   command -v "$tool" >/dev/null || { echo "release.sh: $tool is missing: cargo install --locked $tool" >&2; exit 2; }
@@ -23,8 +23,8 @@ python3 -c 'import ziglang' 2>/dev/null || command -v zig >/dev/null \
   || { echo "release.sh: zig is missing: pip install ziglang" >&2; exit 2; }
 
 # zig links against glibc $GLIBC_FLOOR's symbol versions.
-cargo zigbuild --locked --release --target "$TARGET.$GLIBC_FLOOR"
-bin="target/$TARGET/release/opsdeck"
+cargo zigbuild --locked --profile dist --target "$TARGET.$GLIBC_FLOOR"
+bin="target/$TARGET/dist/opsdeck"
 
 # The newest glibc symbol version the binary needs must not pass the floor.
 newest=$(objdump -T "$bin" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
@@ -42,7 +42,7 @@ cp "$bin" "$DIST/opsdeck"
 "$bin" completions zsh > "$DIST/completions/_opsdeck"
 "$bin" completions fish > "$DIST/completions/opsdeck.fish"
 
-cargo deb --no-build --no-strip --target "$TARGET" --output "$DIST/"
+cargo deb --no-build --no-strip --profile dist --target "$TARGET" --output "$DIST/"
 ls -l "$DIST"
 size=$(stat -c %s "$DIST/opsdeck")
 echo "binary: $((size / 1024 / 1024)) MiB ($size bytes)"
