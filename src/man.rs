@@ -76,12 +76,24 @@ fn keys(roff: &mut Roff) {
          by the name in parentheses; ? shows the live keymap. While a filter or a dialog field has \
          the focus, typed keys go to it.",
     )]);
+    // A description that starts with a tab's name is that tab's key; a few
+    // keys only one tab uses say so in this list instead.
     let tab_of = |a: &Action| {
-        ["Metrics", "Alerts", "Replication", "Backups", "Logs"]
+        let named = ["Metrics", "Alerts", "Replication", "Backups", "Logs"]
             .into_iter()
-            .find(|t| a.description().starts_with(&format!("{t}: ")))
+            .find(|t| a.description().starts_with(&format!("{t}: ")));
+        named.or(match a {
+            Action::SortByCpu | Action::SortByMemory | Action::ToggleKernelThreads => Some("Metrics"),
+            Action::ToggleQuiet => Some("Alerts"),
+            _ => None,
+        })
     };
-    let mut groups: Vec<(&str, Vec<Action>)> = vec![("Everywhere", Vec::new())];
+    let strip = |a: &Action| {
+        let text = a.description();
+        tab_of(a).and_then(|t| text.strip_prefix(&format!("{t}: "))).unwrap_or(text).to_owned()
+    };
+    let mut groups: Vec<(&str, Vec<Action>)> =
+        ["Everywhere", "Metrics", "Alerts", "Replication", "Backups", "Logs"].map(|g| (g, Vec::new())).into();
     for a in Action::ALL {
         let group = tab_of(&a).unwrap_or("Everywhere");
         match groups.iter_mut().find(|(g, _)| *g == group) {
@@ -89,14 +101,12 @@ fn keys(roff: &mut Roff) {
             None => groups.push((group, vec![a])),
         }
     }
-    for (group, actions) in groups {
+    for (group, actions) in groups.into_iter().filter(|(_, actions)| !actions.is_empty()) {
         roff.control("SS", [group]);
         for a in actions {
             roff.control("TP", []);
             roff.text([bold(keymap.describe(a)), roman(format!("  ({})", a.config_name()))]);
-            let text = a.description();
-            let text = tab_of(&a).map_or(text, |t| &text[t.len() + 2..]);
-            roff.text([roman(text)]);
+            roff.text([roman(strip(&a))]);
         }
     }
     roff.control("SS", ["Guarded actions"]);
