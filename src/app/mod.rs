@@ -5,6 +5,7 @@
 mod alerts;
 pub mod backups;
 pub mod checks;
+mod dialog;
 pub mod fleet;
 mod jump;
 mod keys;
