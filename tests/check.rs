@@ -6,6 +6,8 @@
 
 mod backends;
 mod common;
+#[path = "support/gzip_dump.rs"]
+mod gzip_dump;
 
 use std::process::Output;
 
@@ -130,21 +132,8 @@ fn a_broken_config_is_unknown_with_its_position() {
 /// A gzip dump of `lines` INSERTs with its sha256sum sidecar, then cut in
 /// half after the sidecar was written: a dump that ran out of disk.
 fn cut_dump(dir: &std::path::Path, name: &str, lines: u32) -> std::path::PathBuf {
-    use std::io::Write;
-    let text: String = (0..lines).map(|i| format!("INSERT INTO t VALUES ({i});\n")).collect();
-    let mut gz = std::process::Command::new("gzip")
-        .arg("-c")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("gzip");
-    gz.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("feed gzip");
-    let out = gz.wait_with_output().expect("gzip output");
-    let path = dir.join(name);
-    std::fs::write(&path, &out.stdout).expect("write dump");
-    let sum = std::process::Command::new("sha256sum").arg(name).current_dir(dir).output().expect("sha256sum");
-    std::fs::write(dir.join(format!("{name}.sha256")), sum.stdout).expect("sidecar");
-    std::fs::write(&path, &out.stdout[..out.stdout.len() / 2]).expect("cut");
+    let (path, bytes) = gzip_dump::gzip_dump(dir, name, lines);
+    std::fs::write(&path, &bytes[..bytes.len() / 2]).expect("cut");
     path
 }
 

@@ -6,10 +6,11 @@
 //! critical alert; after a restart the stored result is still there.
 
 mod common;
+#[path = "support/gzip_dump.rs"]
+mod gzip_dump;
 
 use std::fs;
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use common::{Sandbox, Session};
@@ -22,21 +23,9 @@ fn wait_first_frame(s: &Session) {
 
 /// A real gzip dump with its sha256sum sidecar, `age` old.
 fn dump(dir: &Path, name: &str, lines: u32, age: Duration) {
-    let text: String = (0..lines).map(|i| format!("INSERT INTO t VALUES ({i});\n")).collect();
-    let mut gz = Command::new("gzip")
-        .arg("-c")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .expect("gzip");
-    use std::io::Write;
-    gz.stdin.take().expect("stdin").write_all(text.as_bytes()).expect("feed gzip");
-    let out = gz.wait_with_output().expect("gzip output");
-    fs::write(dir.join(name), out.stdout).expect("write dump");
-    let sum = Command::new("sha256sum").arg(name).current_dir(dir).output().expect("sha256sum");
-    fs::write(dir.join(format!("{name}.sha256")), sum.stdout).expect("sidecar");
+    let (path, _) = gzip_dump::gzip_dump(dir, name, lines);
     let when = SystemTime::now() - age;
-    fs::File::options().write(true).open(dir.join(name)).and_then(|f| f.set_modified(when)).expect("mtime");
+    fs::File::options().write(true).open(path).and_then(|f| f.set_modified(when)).expect("mtime");
 }
 
 fn session(sandbox: &Sandbox, config: &Path) -> Session {
